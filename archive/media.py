@@ -1,0 +1,44 @@
+"""Content-addressed media files: ``media/ab/abcdef….ext`` named by their sha256.
+
+A file is written under a temporary name, flushed to disk, then renamed, so a crash
+never leaves a half file under a real name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+
+def media_path(media_dir: Path, sha256: str, extension: str) -> Path:
+    if len(sha256) != 64 or not all(ch in "0123456789abcdef" for ch in sha256):
+        raise ValueError("empreinte sha256 invalide")
+    if not extension.isalnum():
+        raise ValueError("extension invalide")
+    return media_dir / sha256[:2] / f"{sha256}.{extension}"
+
+
+def store_media(media_dir: Path, source: Path, sha256: str, extension: str) -> tuple[Path, bool]:
+    """Copy ``source`` into the media folder; returns the path and whether it was created."""
+    target = media_path(media_dir, sha256, extension)
+    if target.exists():
+        return target, False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with source.open("rb") as src, temporary.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 22)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target, True
+
+
+def remove_media(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()

@@ -1,0 +1,90 @@
+"""SQL tables: the catalogue is the source of truth; everything else derives from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Episode(Base):
+    __tablename__ = "episodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True, index=True)
+    guid: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: str(uuid.uuid4()))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    date: Mapped[dt.date] = mapped_column(Date)
+    duration: Mapped[float] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    audio_sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    audio_ext: Mapped[str] = mapped_column(String(8))
+    audio_mime: Mapped[str] = mapped_column(String(40))
+    audio_size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    utterances: Mapped[list[Utterance]] = relationship(
+        back_populates="episode", order_by="Utterance.position", cascade="all, delete-orphan"
+    )
+    people: Mapped[list[EpisodePerson]] = relationship(
+        back_populates="episode", order_by="EpisodePerson.position", cascade="all, delete-orphan"
+    )
+
+
+class Utterance(Base):
+    """A stretch of speech by one speaker, with its words and their times."""
+
+    __tablename__ = "utterances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    speaker: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    # [[text, start, end, probability], ...]: compact and enough to rebuild any format.
+    words: Mapped[list] = mapped_column(JSON, default=list)
+
+    episode: Mapped[Episode] = relationship(back_populates="utterances")
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(300), default="")
+    organisation: Mapped[str] = mapped_column(String(300), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(500), default="")
+
+    appearances: Mapped[list[EpisodePerson]] = relationship(back_populates="person")
+
+
+class EpisodePerson(Base):
+    """Who takes part in an episode, and as what (guest or host)."""
+
+    __tablename__ = "episode_people"
+    __table_args__ = (UniqueConstraint("episode_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="guest")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    episode: Mapped[Episode] = relationship(back_populates="people")
+    person: Mapped[Person] = relationship(back_populates="appearances")

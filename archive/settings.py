@@ -1,0 +1,57 @@
+"""One settings object for the whole application, read from ``PAROLE_*`` variables.
+
+Every default works on a laptop with nothing else running: the data folder holds the
+SQLite database, the media files, the search index and the model cache.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAROLE_", extra="ignore")
+
+    data_dir: Path = Path("parole-data")
+    database_url: str | None = None
+    model_dir: Path | None = None
+    base_url: str = "http://127.0.0.1:8000"
+
+    # Transcription
+    language: str = "fr"
+    beam_size: int = 5
+    compute_type: str = "int8"
+    cpu_threads: int = 0
+
+    # Programme (feed and pages)
+    programme_title: str = "La parole est à vous"
+    programme_tagline: str = "Une émission où les agents parlent de leurs métiers et de leurs savoir-faire"
+    programme_author: str = "La parole est à vous"
+    owner_name: str = "La parole est à vous"
+    owner_email: str = "contact@laparoleestavous.fr"
+    itunes_category: str = "Government"
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'parole.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def public_base_url(self) -> str:
+        return self.base_url.rstrip("/")

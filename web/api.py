@@ -1,0 +1,112 @@
+"""The JSON API under ``/api`` (documented at ``/api/docs``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from archive.catalogue import list_episodes
+from archive.models import Episode
+from archive.search import search
+from archive.store import Archive
+from web.deps import get_archive, get_session, require_episode
+
+router = APIRouter(tags=["archive"])
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class PersonOut(BaseModel):
+    name: str
+    role: str
+    slug: str
+
+
+class EpisodeSummary(BaseModel):
+    slug: str
+    title: str
+    description: str
+    date: dt.date
+    duration: float
+    url: str
+    audio_url: str
+    guests: list[PersonOut]
+
+
+class UtteranceOut(BaseModel):
+    start: float
+    end: float
+    speaker: str | None
+    text: str
+
+
+class EpisodeDetail(EpisodeSummary):
+    transcript: list[UtteranceOut]
+
+
+class PassageOut(BaseModel):
+    start: float
+    end: float
+    speaker: str
+    snippet_html: str
+    url: str
+
+
+class EpisodeHits(BaseModel):
+    slug: str
+    title: str
+    date: dt.date
+    url: str
+    passage_count: int
+    passages: list[PassageOut]
+
+
+class SearchOut(BaseModel):
+    query: str
+    episode_count: int
+    passage_count: int
+    episodes: list[EpisodeHits]
+
+
+def _summary(request: Request, episode: Episode) -> dict:
+    return {
+        "slug": episode.slug, "title": episode.title, "description": episode.description, "date": episode.date,
+        "duration": episode.duration,
+        "url": str(request.url_for("episode_page", slug=episode.slug)),
+        "audio_url": str(request.url_for("episode_audio", slug=episode.slug, extension=episode.audio_ext)),
+        "guests": [{"name": link.person.name, "role": link.person.role, "slug": link.person.slug}
+                   for link in episode.people],
+    }
+
+
+@router.get("/episodes", response_model=list[EpisodeSummary], summary="Épisodes, du plus récent au plus ancien")
+def api_episodes(request: Request, session: SessionDep):
+    return [_summary(request, episode) for episode in list_episodes(session)]
+
+
+@router.get("/episodes/{slug}", response_model=EpisodeDetail, summary="Un épisode et sa transcription",
+            responses={404: {"description": "Épisode introuvable"}})
+def api_episode(request: Request, slug: str, session: SessionDep):
+    episode = require_episode(session, slug)
+    transcript = [{"start": u.start, "end": u.end, "speaker": u.speaker, "text": u.text} for u in episode.utterances]
+    return {**_summary(request, episode), "transcript": transcript}
+
+
+@router.get("/search", response_model=SearchOut, summary="Rechercher dans les transcriptions")
+def api_search(request: Request, archive: Annotated[Archive, Depends(get_archive)],
+               q: Annotated[str, Query(description="Mots, « phrase exacte », -exclusion, OR")] = ""):
+    results = search(archive.index, q) if q.strip() else None
+    episodes = []
+    for group in results.episodes if results else []:
+        page = str(request.url_for("episode_page", slug=group.slug))
+        episodes.append({
+            "slug": group.slug, "title": group.title, "date": group.date, "url": page,
+            "passage_count": group.passage_count,
+            "passages": [{"start": p.start, "end": p.end, "speaker": p.speaker, "snippet_html": p.snippet_html,
+                          "url": f"{page}#t={p.start:g}"} for p in group.passages],
+        })
+    return {"query": q, "episode_count": len(episodes), "passage_count": results.passage_count if results else 0,
+            "episodes": episodes}
