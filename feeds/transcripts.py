@@ -21,7 +21,7 @@ class Spoken(Protocol):
 
 
 def _vtt_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("-->", "→")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_vtt(utterances: Iterable[Spoken], speaker_names: dict[str, str] | None = None) -> str:

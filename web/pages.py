@@ -36,7 +36,8 @@ def episode_page(request: Request, slug: str, session: SessionDep):
     return render(request, "episode.html", {"episode": require_episode(session, slug)})
 
 
-@router.get("/episodes/{slug}/audio.{extension}", name="episode_audio", response_class=FileResponse)
+@router.api_route("/episodes/{slug}/audio.{extension}", methods=["GET", "HEAD"], name="episode_audio",
+                  response_class=FileResponse)
 def episode_audio(slug: str, extension: str, session: SessionDep,
                   settings: Annotated[Settings, Depends(get_settings)]):
     """The episode's audio, with HTTP Range support so players can seek."""

@@ -1,0 +1,3 @@
+from parole.cli import main
+
+main()
