@@ -163,5 +163,7 @@ INTERVIEW = [
     Turn("guest2", "Les lecteurs ont choisi une partie des livres achetés par la bibliothèque. "
                    "Ce budget participatif a très bien marché."),
     Turn("guest1", "Chez nous, le conseil municipal a voté le budget après une grande réunion publique."),
+    Turn("guest2", "Nous avons aussi ouvert un atelier numérique pour aider les habitants "
+                   "dans leurs démarches en ligne."),
     Turn("host", "Merci à tous les deux pour ces témoignages. À bientôt pour un nouvel épisode."),
 ]
