@@ -22,6 +22,7 @@ from whoosh.writing import LockError
 
 from archive.analysis import french_analyzer
 from archive.models import Episode
+from archive.people import speaker_names, speaker_people
 
 WRITER_TIMEOUT = 60.0
 
@@ -40,6 +41,9 @@ def build_schema() -> Schema:
         date=ID(stored=True),
         episode_title=TEXT(analyzer=analyzer, stored=True, field_boost=1.5),
         speaker=STORED(),
+        person_slug=ID(stored=True),
+        person_name=TEXT(analyzer=analyzer, stored=True),
+        person_role=STORED(),
         text=TEXT(analyzer=analyzer, stored=True, chars=True),
         description=TEXT(analyzer=analyzer, stored=True),
         guests=TEXT(analyzer=analyzer, stored=True),
@@ -56,10 +60,14 @@ def episode_documents(episode: Episode) -> Iterable[dict]:
     guests = " ; ".join(f"{link.person.name} {link.person.role}".strip() for link in episode.people)
     yield {**common, "doc_id": f"e{episode.id}", "kind": "episode", "description": episode.description or "",
            "guests": guests, "start_ms": 0, "end_ms": int(episode.duration * 1000)}
+    names, people = speaker_names(episode), speaker_people(episode)
     for utterance in episode.utterances:
+        person = people.get(utterance.speaker or "")
         yield {**common, "doc_id": f"u{utterance.id}", "kind": "utterance", "text": utterance.text,
-               "speaker": utterance.speaker or "", "start_ms": int(round(utterance.start * 1000)),
-               "end_ms": int(round(utterance.end * 1000))}
+               "speaker": names.get(utterance.speaker or "", ""),
+               "person_slug": person.slug if person else "", "person_name": person.name if person else "",
+               "person_role": person.role if person else "",
+               "start_ms": int(round(utterance.start * 1000)), "end_ms": int(round(utterance.end * 1000))}
 
 
 class SearchIndex:

@@ -40,6 +40,9 @@ class Episode(Base):
     people: Mapped[list[EpisodePerson]] = relationship(
         back_populates="episode", order_by="EpisodePerson.position", cascade="all, delete-orphan"
     )
+    speakers: Mapped[list[EpisodeSpeaker]] = relationship(
+        back_populates="episode", order_by="EpisodeSpeaker.label", cascade="all, delete-orphan"
+    )
 
 
 class Utterance(Base):
@@ -70,8 +73,12 @@ class Person(Base):
     organisation: Mapped[str] = mapped_column(String(300), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str] = mapped_column(String(500), default="")
+    # Mean voice embedding over the episodes where a producer named this person.
+    voiceprint: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    voiceprint_count: Mapped[int] = mapped_column(Integer, default=0)
 
     appearances: Mapped[list[EpisodePerson]] = relationship(back_populates="person")
+    voices: Mapped[list[EpisodeSpeaker]] = relationship(back_populates="person")
 
 
 class EpisodePerson(Base):
@@ -88,3 +95,23 @@ class EpisodePerson(Base):
 
     episode: Mapped[Episode] = relationship(back_populates="people")
     person: Mapped[Person] = relationship(back_populates="appearances")
+
+
+class EpisodeSpeaker(Base):
+    """A voice found in an episode ("SPEAKER_2"), and the person it is, once known."""
+
+    __tablename__ = "episode_speakers"
+    __table_args__ = (UniqueConstraint("episode_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(40))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
+    # True when the voice matched a known person's voiceprint and no producer has confirmed it yet.
+    auto_recognized: Mapped[bool] = mapped_column(default=False)
+    similarity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    talk_time: Mapped[float] = mapped_column(Float, default=0.0)
+    embedding: Mapped[list | None] = mapped_column(JSON, nullable=True)
+
+    episode: Mapped[Episode] = relationship(back_populates="speakers")
+    person: Mapped[Person | None] = relationship(back_populates="voices")

@@ -29,6 +29,21 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class Voice:
+    """One speaker found in an episode: their label, voice embedding and talk time."""
+
+    label: str
+    embedding: tuple[float, ...]
+    talk_time: float
+
+
+@dataclass(frozen=True)
+class Diarization:
+    turns: list[Turn]
+    voices: list[Voice]
+
+
+@dataclass(frozen=True)
 class Utterance:
     speaker: str | None
     start: float
@@ -49,12 +64,13 @@ class Chapter:
 class Guest:
     name: str
     role: str = ""
+    organisation: str = ""
 
     @classmethod
     def parse(cls, text: str) -> Guest:
-        """``"Nom|rôle"`` as typed on the command line."""
-        name, _, role = text.partition("|")
-        return cls(name.strip(), role.strip())
+        """``"Nom|rôle|organisation"`` as typed on the command line (role and organisation optional)."""
+        name, role, organisation = ([part.strip() for part in text.split("|", 2)] + ["", ""])[:3]
+        return cls(name, role, organisation)
 
 
 @dataclass(frozen=True)

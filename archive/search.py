@@ -25,6 +25,8 @@ class Passage:
     start: float
     end: float
     speaker: str
+    person_slug: str
+    person_role: str
     snippet_html: str  # escaped text with <mark> around matched words
     score: float
 
@@ -87,7 +89,8 @@ def _snippet(hit) -> str:
     return html
 
 
-def search(index: SearchIndex, text: str) -> SearchResults:
+def search(index: SearchIndex, text: str, person: str | None = None) -> SearchResults:
+    """Passages matching ``text`` (optionally only those spoken by the person ``person``)."""
     text = (text or "").strip()[:MAX_QUERY_LENGTH]
     clean = "".join(ch if ch.isprintable() else " " for ch in text)
     searcher = index.searcher()
@@ -98,7 +101,8 @@ def search(index: SearchIndex, text: str) -> SearchResults:
         return SearchResults(text, [], 0)
 
     groups: dict[str, EpisodeResults] = {}
-    hits = searcher.search(And([Term("kind", "utterance"), passages_query]), limit=MAX_HITS)
+    filters = [Term("kind", "utterance")] + ([Term("person_slug", person)] if person else [])
+    hits = searcher.search(And([*filters, passages_query]), limit=MAX_HITS)
     hits.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
     hits.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=80)
     for hit in hits:
@@ -106,9 +110,10 @@ def search(index: SearchIndex, text: str) -> SearchResults:
             int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], hit.score))
         group.passage_count += 1
         if len(group.passages) < PASSAGES_PER_EPISODE:
-            group.passages.append(Passage(hit["doc_id"], hit["start_ms"] / 1000, hit["end_ms"] / 1000,
-                                          hit.get("speaker", ""), _snippet(hit), hit.score))
-    if episodes_query is not None:
+            group.passages.append(Passage(
+                hit["doc_id"], hit["start_ms"] / 1000, hit["end_ms"] / 1000, hit.get("speaker", ""),
+                hit.get("person_slug", ""), hit.get("person_role", ""), _snippet(hit), hit.score))
+    if episodes_query is not None and not person:
         for hit in searcher.search(And([Term("kind", "episode"), episodes_query]), limit=100):
             group = groups.setdefault(hit["episode_id"], EpisodeResults(
                 int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], 0.0))

@@ -10,8 +10,9 @@ from sqlalchemy.orm import selectinload
 from archive.db import Database
 from archive.index import SearchIndex
 from archive.media import remove_media, store_media
-from archive.models import Episode, EpisodePerson, Person, Utterance
-from archive.records import EpisodeMeta, SourceAudio
+from archive.models import Episode, EpisodePerson, EpisodeSpeaker, Person, Utterance
+from archive.people import find_or_create_person, name_speaker, recognise_voices
+from archive.records import EpisodeMeta, SourceAudio, Voice
 from archive.records import Utterance as UtteranceRecord
 from archive.settings import Settings
 from archive.slugs import slugify, unique_slug
@@ -45,24 +46,15 @@ class Archive:
     def load_episode(self, session, episode_id: int) -> Episode:
         return session.scalar(
             select(Episode).where(Episode.id == episode_id).options(
-                selectinload(Episode.utterances), selectinload(Episode.people).selectinload(EpisodePerson.person)
+                selectinload(Episode.utterances), selectinload(Episode.people).selectinload(EpisodePerson.person),
+                selectinload(Episode.speakers).selectinload(EpisodeSpeaker.person),
             )
         )
 
     # -- writing -------------------------------------------------------------------
 
-    def _person(self, session, name: str, role: str) -> Person:
-        slug = slugify(name)
-        person = session.scalar(select(Person).where(Person.slug == slug))
-        if person is None:
-            person = Person(slug=slug, name=name, role=role)
-            session.add(person)
-        elif role and not person.role:
-            person.role = role
-        return person
-
     def save_episode(
-        self, meta: EpisodeMeta, audio: SourceAudio, utterances: list[UtteranceRecord]
+        self, meta: EpisodeMeta, audio: SourceAudio, utterances: list[UtteranceRecord], voices: list[Voice] = ()
     ) -> SavedEpisode:
         """Store audio, rows and index documents together; undo all of it on any failure."""
         existing = self.find_by_audio(audio.sha256)
@@ -86,9 +78,15 @@ class Archive:
                                for w in utterance.words],
                     ))
                 for position, guest in enumerate(meta.guests):
-                    episode.people.append(EpisodePerson(
-                        person=self._person(session, guest.name, guest.role), role="guest", position=position))
+                    person = find_or_create_person(session, guest.name, guest.role, guest.organisation)
+                    episode.people.append(EpisodePerson(person=person, role="guest", position=position))
+                for voice in voices:
+                    episode.speakers.append(EpisodeSpeaker(
+                        label=voice.label, talk_time=round(voice.talk_time, 2),
+                        embedding=[round(float(x), 6) for x in voice.embedding]))
                 session.add(episode)
+                session.flush()
+                recognise_voices(session, episode)
                 session.flush()
                 # Index inside the transaction: if indexing fails, the rows roll back too.
                 self.index.add_episode(episode)
@@ -101,6 +99,30 @@ class Archive:
                 remove_media(media_file)
             raise
         return saved
+
+    def name_speaker(self, episode_id: int, label: str, name: str, role: str = "", organisation: str = "") -> str:
+        """Link a voice to a person (creating them if new), then refresh the episode's index documents."""
+        with self.db.sessions.begin() as session:
+            episode = self.load_episode(session, episode_id)
+            person = name_speaker(session, episode, label, name, role, organisation)
+            session.flush()
+            self.index.add_episode(episode)
+            return person.slug
+
+    def update_person(self, slug: str, changes: dict[str, str]) -> Person | None:
+        """Edit a person's card; their passages are re-indexed when the role shown beside them changes."""
+        with self.db.sessions.begin() as session:
+            person = session.scalar(select(Person).where(Person.slug == slug))
+            if person is None:
+                return None
+            for field, value in changes.items():
+                setattr(person, field, value)
+            session.flush()
+            if changes:
+                episode_ids = {voice.episode_id for voice in person.voices}
+                for episode_id in sorted(episode_ids):
+                    self.index.add_episode(self.load_episode(session, episode_id))
+            return person
 
     def reindex(self) -> int:
         """Rebuild the search index from the store; returns the number of documents."""

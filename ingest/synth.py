@@ -37,6 +37,8 @@ VOICES = {
     "host": Voice("fr+m7", 50, 145),
     "guest1": Voice("fr+m3", 30, 145),
     "guest2": Voice("fr+f4", 45, 145),
+    "guest3": Voice("fr+m1", 70, 150),
+    "guest4": Voice("fr+f2", 58, 140),
 }
 
 
@@ -166,4 +168,17 @@ INTERVIEW = [
     Turn("guest2", "Nous avons aussi ouvert un atelier numérique pour aider les habitants "
                    "dans leurs démarches en ligne."),
     Turn("host", "Merci à tous les deux pour ces témoignages. À bientôt pour un nouvel épisode."),
+]
+
+# A second episode: the same host, two voices never heard before.
+SECOND_INTERVIEW = [
+    Turn("host", "Bienvenue dans un nouvel épisode de La parole est à vous."),
+    Turn("guest3", "Bonjour, je suis responsable des ressources humaines dans un département."),
+    Turn("host", "Comment recrutez-vous les jeunes agents aujourd'hui ?"),
+    Turn("guest3", "Nous allons dans les écoles et nous proposons beaucoup de stages et d'apprentissages."),
+    Turn("guest4", "Chez nous, la formation continue aide les agents à changer de métier au cours de leur carrière."),
+    Turn("host", "Et le télétravail a-t-il changé votre manière de travailler ?"),
+    Turn("guest4", "Oui, les équipes se retrouvent deux jours par semaine et le reste du temps à distance."),
+    Turn("guest3", "Il a fallu former les encadrants à piloter des équipes à distance."),
+    Turn("host", "Merci beaucoup. À très bientôt."),
 ]

@@ -14,12 +14,17 @@ MAX_LENGTH = 30.0  # seconds; run-on speech without punctuation is cut at the ne
 
 
 def speaker_at(turns: list[Turn], word: Word) -> str | None:
-    """The speaker whose turn overlaps the word most."""
+    """The speaker whose turn overlaps the word most (the nearest turn if none overlaps)."""
+    if not turns:
+        return None
     best, best_overlap = None, 0.0
     for turn in turns:
         overlap = min(turn.end, word.end) - max(turn.start, word.start)
         if overlap > best_overlap:
             best, best_overlap = turn.speaker, overlap
+    if best is None:
+        middle = (word.start + word.end) / 2
+        best = min(turns, key=lambda t: min(abs(t.start - middle), abs(t.end - middle))).speaker
     return best
 
 
@@ -33,7 +38,7 @@ def build_utterances(words: list[Word], turns: list[Turn]) -> list[Utterance]:
     current: list[Word] = []
     current_speaker: str | None = None
     for word in words:
-        speaker = speaker_at(turns, word) if turns else None
+        speaker = speaker_at(turns, word)
         if current:
             previous = current[-1]
             starts_new = (

@@ -35,10 +35,11 @@ def _parse_date(text: str | None) -> dt.date:
         fail(f"Date invalide : « {text} » (format attendu : AAAA-MM-JJ).")
 
 
-def run_ingest(path: Path, meta: EpisodeMeta, settings: Settings) -> str:
+def run_ingest(path: Path, meta: EpisodeMeta, settings: Settings, speakers=None) -> str:
     """Ingest with a progress bar; returns the episode slug. Errors end the process (exit 2)."""
     from archive.store import Archive
     from ingest.audio import AudioError
+    from ingest.diarize import SpeakerCount
     from ingest.models import ModelError
     from ingest.pipeline import ingest_file
 
@@ -55,14 +56,20 @@ def run_ingest(path: Path, meta: EpisodeMeta, settings: Settings) -> str:
             def on_progress(done: float, total: float) -> None:
                 progress.update(task, completed=done, total=total, done=f"{done:.0f} / {total:.0f} s d'audio")
 
-            result = ingest_file(path, meta, archive, settings, on_stage=on_stage, on_progress=on_progress)
+            result = ingest_file(path, meta, archive, settings, on_stage=on_stage, on_progress=on_progress,
+                                 speakers=speakers or SpeakerCount())
     except (AudioError, ModelError) as error:
         fail(str(error))
     finally:
         archive.close()
+    for notice in result.notices:
+        console.print(f"[yellow]Remarque :[/] {notice}", highlight=False)
     if result.episode.created:
+        voices = f"{result.speaker_count} locuteur{'s' if result.speaker_count > 1 else ''}"
         console.print(f"Épisode enregistré : {result.episode.slug} ({result.duration:.0f} s, "
-                      f"{result.utterance_count} passages).")
+                      f"{result.utterance_count} passages, {voices}).", highlight=False)
+        durations = " ; ".join(f"{name} {seconds:.1f} s".replace(".", ",") for name, seconds in result.stage_seconds)
+        console.print(f"Durées : {durations}", highlight=False)
     else:
         console.print(f"Cet audio est déjà dans l'archive : épisode {result.episode.slug}.")
     return result.episode.slug
@@ -74,16 +81,90 @@ def ingest(
     title: Annotated[str, typer.Option("--title", help="Titre de l'épisode.")],
     description: Annotated[str, typer.Option("--description", help="Description.")] = "",
     date: Annotated[str | None, typer.Option("--date", help="Date de diffusion, AAAA-MM-JJ.")] = None,
-    guest: Annotated[list[str] | None, typer.Option("--guest", help="Invité : « Nom|rôle » (répétable).")] = None,
+    guest: Annotated[list[str] | None, typer.Option(
+        "--guest", help="Invité : « Nom|rôle|organisation » (répétable).")] = None,
+    speakers: Annotated[int | None, typer.Option(
+        "--speakers", min=1, help="Nombre exact de locuteurs, s'il est connu.")] = None,
+    min_speakers: Annotated[int, typer.Option("--min-speakers", min=1, help="Au moins ce nombre de locuteurs.")] = 1,
+    max_speakers: Annotated[int, typer.Option("--max-speakers", min=1, help="Au plus ce nombre de locuteurs.")] = 10,
 ) -> None:
     """Transcrire un épisode et l'ajouter à l'archive."""
+    from ingest.diarize import SpeakerCount
+
     if not title.strip():
         fail("Le titre ne peut pas être vide.")
     guests = tuple(Guest.parse(text) for text in guest or [])
     if any(not g.name for g in guests):
         fail("Invité sans nom : écrivez --guest \"Nom|rôle\".")
+    if min_speakers > max_speakers:
+        fail("--min-speakers ne peut pas dépasser --max-speakers.")
     meta = EpisodeMeta(title.strip(), description.strip(), _parse_date(date), guests)
-    run_ingest(file, meta, Settings())
+    run_ingest(file, meta, Settings(), SpeakerCount(speakers, min_speakers, max_speakers))
+
+
+@app.command("speakers")
+def speakers_command(
+    episode: Annotated[str, typer.Argument(help="L'épisode (son identifiant d'URL, ex. la-participation-citoyenne).")],
+    name: Annotated[tuple[str, str] | None, typer.Option(
+        "--name", help="Nommer un locuteur : --name SPEAKER_1 \"Jo Spiegel\".")] = None,
+    role: Annotated[str, typer.Option("--role", help="Rôle ou métier de la personne nommée.")] = "",
+    organisation: Annotated[str, typer.Option("--organisation", help="Collectivité ou organisation.")] = "",
+) -> None:
+    """Lister les locuteurs d'un épisode, ou en nommer un."""
+    from archive.catalogue import episode_by_slug
+    from archive.people import NamingError, speaker_names
+    from archive.store import Archive
+
+    archive = Archive(Settings())
+    try:
+        with archive.db.session() as session:
+            found = episode_by_slug(session, episode)
+            if found is None:
+                fail(f"Épisode inconnu : « {episode} ». La liste est sur la page d'accueil du site.")
+            if name is not None:
+                try:
+                    slug = archive.name_speaker(found.id, name[0], name[1], role, organisation)
+                except NamingError as error:
+                    fail(str(error))
+                console.print(f"{name[0]} est maintenant « {name[1]} » (fiche : /personnes/{slug}).", highlight=False)
+                return
+            names = speaker_names(found)
+            if not found.speakers:
+                print("Aucun locuteur détecté dans cet épisode.")
+            for voice in found.speakers:
+                said = [u for u in found.utterances if u.speaker == voice.label]
+                first = " ".join(" ".join(u.text for u in said[:2]).split()[:12])
+                status = " (reconnu automatiquement, à confirmer)" if voice.auto_recognized else ""
+                print(f"{voice.label}\t{names[voice.label]}{status}\t{voice.talk_time:.0f} s\t« {first} … »")
+    finally:
+        archive.close()
+
+
+@app.command()
+def person(
+    slug: Annotated[str, typer.Argument(help="La personne (identifiant d'URL, ex. jo-spiegel).")],
+    role: Annotated[str | None, typer.Option("--role", help="Rôle ou métier.")] = None,
+    organisation: Annotated[str | None, typer.Option("--organisation", help="Collectivité ou organisation.")] = None,
+    bio: Annotated[str | None, typer.Option("--bio", help="Courte biographie.")] = None,
+    link: Annotated[str | None, typer.Option("--link", help="Lien (site, page officielle).")] = None,
+) -> None:
+    """Afficher ou modifier la fiche d'une personne."""
+    from archive.store import Archive
+
+    archive = Archive(Settings())
+    try:
+        if link and not link.startswith(("https://", "http://")):
+            fail("Le lien doit commencer par https:// ou http://.")
+        changes = {k: v.strip() for k, v in {"role": role, "organisation": organisation, "bio": bio,
+                                             "link": link}.items() if v is not None}
+        found = archive.update_person(slug, changes)
+        if found is None:
+            fail(f"Personne inconnue : « {slug} » (voir la page /personnes du site).")
+        for label, value in (("Nom", found.name), ("Rôle", found.role), ("Organisation", found.organisation),
+                             ("Bio", found.bio), ("Lien", found.link)):
+            print(f"{label} : {value}")
+    finally:
+        archive.close()
 
 
 @app.command()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from archive.catalogue import list_episodes
 from archive.models import Episode
+from archive.people import speaker_names
 from archive.search import search
 from archive.store import Archive
 from web.deps import get_archive, get_session, require_episode
@@ -51,6 +52,7 @@ class PassageOut(BaseModel):
     start: float
     end: float
     speaker: str
+    person_slug: str
     snippet_html: str
     url: str
 
@@ -91,21 +93,25 @@ def api_episodes(request: Request, session: SessionDep):
             responses={404: {"description": "Épisode introuvable"}})
 def api_episode(request: Request, slug: str, session: SessionDep):
     episode = require_episode(session, slug)
-    transcript = [{"start": u.start, "end": u.end, "speaker": u.speaker, "text": u.text} for u in episode.utterances]
+    names = speaker_names(episode)
+    transcript = [{"start": u.start, "end": u.end, "speaker": names.get(u.speaker or ""), "text": u.text}
+                  for u in episode.utterances]
     return {**_summary(request, episode), "transcript": transcript}
 
 
 @router.get("/search", response_model=SearchOut, summary="Rechercher dans les transcriptions")
 def api_search(request: Request, archive: Annotated[Archive, Depends(get_archive)],
-               q: Annotated[str, Query(description="Mots, « phrase exacte », -exclusion, OR")] = ""):
-    results = search(archive.index, q) if q.strip() else None
+               q: Annotated[str, Query(description="Mots, « phrase exacte », -exclusion, OR")] = "",
+               personne: Annotated[str, Query(description="Seulement les passages de cette personne (slug)")] = ""):
+    results = search(archive.index, q, person=personne or None) if q.strip() else None
     episodes = []
     for group in results.episodes if results else []:
         page = str(request.url_for("episode_page", slug=group.slug))
         episodes.append({
             "slug": group.slug, "title": group.title, "date": group.date, "url": page,
             "passage_count": group.passage_count,
-            "passages": [{"start": p.start, "end": p.end, "speaker": p.speaker, "snippet_html": p.snippet_html,
+            "passages": [{"start": p.start, "end": p.end, "speaker": p.speaker, "person_slug": p.person_slug,
+                          "snippet_html": p.snippet_html,
                           "url": f"{page}#t={p.start:g}"} for p in group.passages],
         })
     return {"query": q, "episode_count": len(episodes), "passage_count": results.passage_count if results else 0,

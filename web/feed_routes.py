@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
 from archive.catalogue import list_episodes
+from archive.people import speaker_names
 from archive.settings import Settings
 from feeds.rss import build_feed
 from feeds.transcripts import to_json, to_vtt
@@ -26,10 +27,12 @@ def feed(session: SessionDep, settings: Annotated[Settings, Depends(get_settings
 @router.get("/episodes/{slug}/transcript.vtt", name="transcript_vtt", response_class=Response)
 def transcript_vtt(slug: str, session: SessionDep):
     episode = require_episode(session, slug)
-    return Response(to_vtt(episode.utterances), media_type="text/vtt; charset=utf-8", headers=OPEN_TO_ALL)
+    body = to_vtt(episode.utterances, speaker_names(episode))
+    return Response(body, media_type="text/vtt; charset=utf-8", headers=OPEN_TO_ALL)
 
 
 @router.get("/episodes/{slug}/transcript.json", name="transcript_json", response_class=Response)
 def transcript_json(slug: str, session: SessionDep):
     episode = require_episode(session, slug)
-    return Response(to_json(episode.utterances), media_type="application/json", headers=OPEN_TO_ALL)
+    body = to_json(episode.utterances, speaker_names(episode))
+    return Response(body, media_type="application/json", headers=OPEN_TO_ALL)
