@@ -54,7 +54,7 @@ def link_person_to_episode(episode: Episode, person: Person, role: str = "guest"
 
 
 def name_speaker(session: Session, episode: Episode, label: str, name: str, role: str = "",
-                 organisation: str = "") -> Person:
+                 organisation: str = "", host: bool = False) -> Person:
     """A producer says who a voice is: link it, confirm it, and teach the voiceprint."""
     voice = next((v for v in episode.speakers if v.label == label), None)
     if voice is None:
@@ -65,7 +65,9 @@ def name_speaker(session: Session, episode: Episode, label: str, name: str, role
     previous = voice.person
     person = find_or_create_person(session, name, role, organisation)
     voice.person, voice.auto_recognized, voice.similarity = person, False, None
-    link_person_to_episode(episode, person)
+    link_person_to_episode(episode, person, "host" if host else "guest")
+    if host:
+        next(link for link in episode.people if link.person is person).role = "host"
     if previous is not None and previous is not person:
         refresh_voiceprint(session, previous)
     refresh_voiceprint(session, person)

@@ -70,6 +70,7 @@ class Archive:
                     date=meta.date, duration=audio.duration, audio_sha256=audio.sha256,
                     audio_ext=audio.extension, audio_mime=audio.mime_type, audio_size=media_file.stat().st_size,
                 )
+                session.add(episode)
                 for position, utterance in enumerate(utterances):
                     episode.utterances.append(Utterance(
                         position=position, start=utterance.start, end=utterance.end, speaker=utterance.speaker,
@@ -84,7 +85,6 @@ class Archive:
                     episode.speakers.append(EpisodeSpeaker(
                         label=voice.label, talk_time=round(voice.talk_time, 2),
                         embedding=[round(float(x), 6) for x in voice.embedding]))
-                session.add(episode)
                 session.flush()
                 recognise_voices(session, episode)
                 session.flush()
@@ -100,11 +100,12 @@ class Archive:
             raise
         return saved
 
-    def name_speaker(self, episode_id: int, label: str, name: str, role: str = "", organisation: str = "") -> str:
+    def name_speaker(self, episode_id: int, label: str, name: str, role: str = "", organisation: str = "",
+                     host: bool = False) -> str:
         """Link a voice to a person (creating them if new), then refresh the episode's index documents."""
         with self.db.sessions.begin() as session:
             episode = self.load_episode(session, episode_id)
-            person = name_speaker(session, episode, label, name, role, organisation)
+            person = name_speaker(session, episode, label, name, role, organisation, host)
             session.flush()
             self.index.add_episode(episode)
             return person.slug

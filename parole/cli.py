@@ -17,7 +17,7 @@ from archive.settings import Settings
 
 app = typer.Typer(help="Parole : l'archive de « La parole est à vous ».", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str) -> NoReturn:
@@ -109,6 +109,7 @@ def speakers_command(
         "--name", help="Nommer un locuteur : --name SPEAKER_1 \"Jo Spiegel\".")] = None,
     role: Annotated[str, typer.Option("--role", help="Rôle ou métier de la personne nommée.")] = "",
     organisation: Annotated[str, typer.Option("--organisation", help="Collectivité ou organisation.")] = "",
+    host: Annotated[bool, typer.Option("--host", help="La personne nommée anime l'émission.")] = False,
 ) -> None:
     """Lister les locuteurs d'un épisode, ou en nommer un."""
     from archive.catalogue import episode_by_slug
@@ -123,7 +124,7 @@ def speakers_command(
                 fail(f"Épisode inconnu : « {episode} ». La liste est sur la page d'accueil du site.")
             if name is not None:
                 try:
-                    slug = archive.name_speaker(found.id, name[0], name[1], role, organisation)
+                    slug = archive.name_speaker(found.id, name[0], name[1], role, organisation, host)
                 except NamingError as error:
                     fail(str(error))
                 console.print(f"{name[0]} est maintenant « {name[1]} » (fiche : /personnes/{slug}).", highlight=False)
@@ -223,11 +224,32 @@ def demo(
             "Un directeur des services techniques et une bibliothécaire racontent comment ils associent "
             "les habitants aux décisions de leur collectivité.",
             dt.date.today(),
-            (Guest("Marc Durand", "directeur des services techniques"), Guest("Léa Martin", "bibliothécaire")),
+            (Guest("Marc Durand", "directeur des services techniques", "Ville de Saint-Aubin"),
+             Guest("Léa Martin", "responsable de la médiathèque", "Communauté de communes du Val")),
         )
-        run_ingest(wav, meta, settings)
+        slug = run_ingest(wav, meta, settings)
+    _name_demo_voices(settings, slug)
     if not no_serve:
         serve(host="127.0.0.1", port=port)
+
+
+def _name_demo_voices(settings: Settings, slug: str) -> None:
+    """The demo's voices appear in script order: name them as a producer would."""
+    from archive.catalogue import episode_by_slug
+    from archive.store import Archive
+
+    cast = {"SPEAKER_1": ("Claire Dubois", "animatrice", True), "SPEAKER_2": ("Marc Durand", "", False),
+            "SPEAKER_3": ("Léa Martin", "", False)}
+    archive = Archive(settings)
+    try:
+        with archive.db.session() as session:
+            episode = episode_by_slug(session, slug)
+            labels = {voice.label for voice in episode.speakers if voice.person is None}
+        if labels == set(cast):
+            for label, (name, role, host) in cast.items():
+                archive.name_speaker(episode.id, label, name, role, host=host)
+    finally:
+        archive.close()
 
 
 def main() -> None:
