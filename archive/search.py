@@ -95,7 +95,7 @@ def search(index: SearchIndex, text: str, person: str | None = None) -> SearchRe
     clean = "".join(ch if ch.isprintable() else " " for ch in text)
     searcher = index.searcher()
     schema = searcher.schema
-    passages_query = parse_query(schema, clean, ["text", "episode_title"])
+    passages_query = parse_query(schema, clean, ["text"])
     episodes_query = parse_query(schema, clean, ["episode_title", "description", "guests"])
     if passages_query is None:
         return SearchResults(text, [], 0)

@@ -70,3 +70,9 @@ def test_ingesting_the_same_audio_twice_keeps_one_episode(served_archive):
         assert session.scalar(select(func.count(Episode.id))) == 1
         assert session.scalar(select(func.count(Utterance.id))) >= 5
     database.dispose()
+
+
+def test_title_words_find_the_episode_without_claiming_every_passage(served_archive):
+    found = httpx.get(served_archive.url + "/api/search", params={"q": "quotidien"}).json()
+    assert [e["slug"] for e in found["episodes"]] == [served_archive.slug]
+    assert found["passage_count"] == 0
