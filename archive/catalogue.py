@@ -21,12 +21,13 @@ def _with_speakers():
 def list_episodes(session: Session) -> list[Episode]:
     """Newest first (by broadcast date, then by arrival)."""
     return list(session.scalars(
-        select(Episode).options(_with_people()).order_by(Episode.date.desc(), Episode.id.desc())
+        select(Episode).options(_with_people(), selectinload(Episode.chapters))
+        .order_by(Episode.date.desc(), Episode.id.desc())
     ))
 
 
 def episode_by_slug(session: Session, slug: str, with_transcript: bool = True) -> Episode | None:
-    options = [_with_people(), _with_speakers()]
+    options = [_with_people(), _with_speakers(), selectinload(Episode.chapters)]
     if with_transcript:
         options.append(selectinload(Episode.utterances))
     return session.scalar(select(Episode).where(Episode.slug == slug).options(*options))

@@ -21,6 +21,7 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.writing import LockError
 
 from archive.analysis import french_analyzer
+from archive.chapters import chapter_at
 from archive.models import Episode
 from archive.people import speaker_names, speaker_people
 
@@ -44,6 +45,7 @@ def build_schema() -> Schema:
         person_slug=ID(stored=True),
         person_name=TEXT(analyzer=analyzer, stored=True),
         person_role=STORED(),
+        chapter=TEXT(analyzer=analyzer, stored=True),
         text=TEXT(analyzer=analyzer, stored=True, chars=True),
         description=TEXT(analyzer=analyzer, stored=True),
         guests=TEXT(analyzer=analyzer, stored=True),
@@ -60,10 +62,16 @@ def episode_documents(episode: Episode) -> Iterable[dict]:
     guests = " ; ".join(f"{link.person.name} {link.person.role}".strip() for link in episode.people)
     yield {**common, "doc_id": f"e{episode.id}", "kind": "episode", "description": episode.description or "",
            "guests": guests, "start_ms": 0, "end_ms": int(episode.duration * 1000)}
+    for chapter in episode.chapters:
+        yield {**common, "doc_id": f"c{chapter.id}", "kind": "chapter", "chapter": chapter.title,
+               "text": " ".join(chapter.keywords), "start_ms": int(round(chapter.start * 1000)),
+               "end_ms": int(round(chapter.end * 1000))}
     names, people = speaker_names(episode), speaker_people(episode)
     for utterance in episode.utterances:
         person = people.get(utterance.speaker or "")
+        chapter = chapter_at(episode.chapters, utterance.start)
         yield {**common, "doc_id": f"u{utterance.id}", "kind": "utterance", "text": utterance.text,
+               "chapter": chapter.title if chapter else "",
                "speaker": names.get(utterance.speaker or "", ""),
                "person_slug": person.slug if person else "", "person_name": person.name if person else "",
                "person_role": person.role if person else "",

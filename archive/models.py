@@ -43,6 +43,9 @@ class Episode(Base):
     speakers: Mapped[list[EpisodeSpeaker]] = relationship(
         back_populates="episode", order_by="EpisodeSpeaker.label", cascade="all, delete-orphan"
     )
+    chapters: Mapped[list[Chapter]] = relationship(
+        back_populates="episode", order_by="Chapter.start", cascade="all, delete-orphan"
+    )
 
 
 class Utterance(Base):
@@ -115,3 +118,19 @@ class EpisodeSpeaker(Base):
 
     episode: Mapped[Episode] = relationship(back_populates="speakers")
     person: Mapped[Person | None] = relationship(back_populates="voices")
+
+
+class Chapter(Base):
+    """A part of an episode about one subject. ``edited`` protects a producer's changes."""
+
+    __tablename__ = "chapters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    title: Mapped[str] = mapped_column(String(200))
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    edited: Mapped[bool] = mapped_column(default=False)
+
+    episode: Mapped[Episode] = relationship(back_populates="chapters")

@@ -27,8 +27,15 @@ class Passage:
     speaker: str
     person_slug: str
     person_role: str
+    chapter: str
     snippet_html: str  # escaped text with <mark> around matched words
     score: float
+
+
+@dataclass
+class ChapterHit:
+    title: str
+    start: float
 
 
 @dataclass
@@ -40,6 +47,7 @@ class EpisodeResults:
     score: float
     passages: list[Passage] = field(default_factory=list)
     passage_count: int = 0
+    chapters: list[ChapterHit] = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +105,7 @@ def search(index: SearchIndex, text: str, person: str | None = None) -> SearchRe
     schema = searcher.schema
     passages_query = parse_query(schema, clean, ["text"])
     episodes_query = parse_query(schema, clean, ["episode_title", "description", "guests"])
+    chapters_query = parse_query(schema, clean, ["chapter", "text"])
     if passages_query is None:
         return SearchResults(text, [], 0)
 
@@ -112,7 +121,14 @@ def search(index: SearchIndex, text: str, person: str | None = None) -> SearchRe
         if len(group.passages) < PASSAGES_PER_EPISODE:
             group.passages.append(Passage(
                 hit["doc_id"], hit["start_ms"] / 1000, hit["end_ms"] / 1000, hit.get("speaker", ""),
-                hit.get("person_slug", ""), hit.get("person_role", ""), _snippet(hit), hit.score))
+                hit.get("person_slug", ""), hit.get("person_role", ""), hit.get("chapter", ""), _snippet(hit),
+                hit.score))
+    if chapters_query is not None and not person:
+        for hit in searcher.search(And([Term("kind", "chapter"), chapters_query]), limit=100):
+            group = groups.setdefault(hit["episode_id"], EpisodeResults(
+                int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], 0.0))
+            group.chapters.append(ChapterHit(hit["chapter"], hit["start_ms"] / 1000))
+            group.score = max(group.score, hit.score)
     if episodes_query is not None and not person:
         for hit in searcher.search(And([Term("kind", "episode"), episodes_query]), limit=100):
             group = groups.setdefault(hit["episode_id"], EpisodeResults(

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     compute_type: str = "int8"
     cpu_threads: int = 0
 
+    # Chapters: the shortest chapter, as a share of the episode (2 minutes in 45 minutes).
+    chapter_min_share: float = 2 / 45
+
     # Programme (feed and pages)
     programme_title: str = "La parole est à vous"
     programme_tagline: str = "Une émission où les agents parlent de leurs métiers et de leurs savoir-faire"

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from archive import chapters as chapter_edits
 from archive.db import Database
 from archive.index import SearchIndex
 from archive.media import remove_media, store_media
 from archive.models import Episode, EpisodePerson, EpisodeSpeaker, Person, Utterance
 from archive.people import find_or_create_person, name_speaker, recognise_voices
+from archive.records import Chapter as ChapterRecord
 from archive.records import EpisodeMeta, SourceAudio, Voice
 from archive.records import Utterance as UtteranceRecord
 from archive.settings import Settings
@@ -47,14 +49,15 @@ class Archive:
         return session.scalar(
             select(Episode).where(Episode.id == episode_id).options(
                 selectinload(Episode.utterances), selectinload(Episode.people).selectinload(EpisodePerson.person),
-                selectinload(Episode.speakers).selectinload(EpisodeSpeaker.person),
+                selectinload(Episode.speakers).selectinload(EpisodeSpeaker.person), selectinload(Episode.chapters),
             )
         )
 
     # -- writing -------------------------------------------------------------------
 
     def save_episode(
-        self, meta: EpisodeMeta, audio: SourceAudio, utterances: list[UtteranceRecord], voices: list[Voice] = ()
+        self, meta: EpisodeMeta, audio: SourceAudio, utterances: list[UtteranceRecord], voices: list[Voice] = (),
+        chapters: list[ChapterRecord] = (),
     ) -> SavedEpisode:
         """Store audio, rows and index documents together; undo all of it on any failure."""
         existing = self.find_by_audio(audio.sha256)
@@ -85,6 +88,7 @@ class Archive:
                     episode.speakers.append(EpisodeSpeaker(
                         label=voice.label, talk_time=round(voice.talk_time, 2),
                         embedding=[round(float(x), 6) for x in voice.embedding]))
+                chapter_edits.replace(episode, chapters)
                 session.flush()
                 recognise_voices(session, episode)
                 session.flush()
@@ -109,6 +113,16 @@ class Archive:
             session.flush()
             self.index.add_episode(episode)
             return person.slug
+
+    def edit_chapters(self, episode_id: int, edit) -> Episode:
+        """Apply ``edit(episode)`` (see archive.chapters) in one transaction, then refresh the index."""
+        with self.db.sessions.begin() as session:
+            episode = self.load_episode(session, episode_id)
+            edit(episode)
+            session.flush()
+            session.refresh(episode, ["chapters"])
+            self.index.add_episode(episode)
+            return episode
 
     def update_person(self, slug: str, changes: dict[str, str]) -> Person | None:
         """Edit a person's card; their passages are re-indexed when the role shown beside them changes."""

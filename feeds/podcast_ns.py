@@ -40,6 +40,7 @@ class PodcastNamespaceExtension(BaseExtension):
 class PodcastNamespaceEntryExtension(BaseEntryExtension):
     def __init__(self) -> None:
         self.transcripts: list[TranscriptLink] = []
+        self.chapters_url: str | None = None
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -52,4 +53,8 @@ class PodcastNamespaceEntryExtension(BaseEntryExtension):
             element.set("language", link.language)
             if link.rel:
                 element.set("rel", link.rel)
+        if self.chapters_url:
+            element = xml_elem(f"{{{PODCAST_NS}}}chapters", entry)
+            element.set("url", self.chapters_url)
+            element.set("type", "application/json+chapters")
         return entry

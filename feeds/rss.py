@@ -69,4 +69,6 @@ def build_feed(settings: Settings, episodes: Iterable[Episode]) -> bytes:
             TranscriptLink(episode_url(settings, episode, "/transcript.vtt"), "text/vtt", rel="captions"),
             TranscriptLink(episode_url(settings, episode, "/transcript.json"), "application/json"),
         ]
+        if episode.chapters:
+            entry.podcastns.chapters_url = episode_url(settings, episode, "/chapters.json")
     return fg.rss_str(pretty=True)

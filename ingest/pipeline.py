@@ -2,7 +2,7 @@
 
 Each stage is a plain function over plain data, so a stage can be replaced or run in a
 worker without touching the others:
-decode → transcribe → diarize → utterances → store (one transaction) + index.
+decode → transcribe → diarize → utterances → topics → store (one transaction) + index.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from archive.settings import Settings
 from archive.store import Archive, SavedEpisode
 from ingest.audio import load_audio
 from ingest.diarize import SpeakerCount, diarize
+from ingest.topics import chapters
 from ingest.transcribe import Progress, transcribe
 from ingest.utterances import build_utterances
 
@@ -30,6 +31,7 @@ class IngestResult:
     duration: float
     utterance_count: int = 0
     speaker_count: int = 0
+    chapter_count: int = 0
     notices: tuple[str, ...] = ()
     stage_seconds: tuple[tuple[str, float], ...] = ()
 
@@ -42,6 +44,7 @@ def ingest_file(
     on_stage: StageListener | None = None,
     on_progress: Progress | None = None,
     speakers: SpeakerCount = SpeakerCount(),
+    chapter_count: int | None = None,
 ) -> IngestResult:
     timings: list[tuple[str, float]] = []
     started = [time.perf_counter()]
@@ -70,8 +73,10 @@ def ingest_file(
         notices.append("Aucune parole détectée : l'épisode n'a ni locuteur ni transcription.")
     elif not words:
         notices.append("Aucun mot reconnu : l'épisode est enregistré sans transcription.")
+    stage("chapitres")
+    parts = chapters(utterances, audio.duration, settings.chapter_min_share, chapter_count)
     stage("indexation")
-    saved = archive.save_episode(meta, audio.source, utterances, diarization.voices)
+    saved = archive.save_episode(meta, audio.source, utterances, diarization.voices, parts)
     timings[-1] = (timings[-1][0], time.perf_counter() - started[0])
-    return IngestResult(saved, audio.duration, len(utterances), len(diarization.voices), tuple(notices),
-                        tuple(timings))
+    return IngestResult(saved, audio.duration, len(utterances), len(diarization.voices), len(parts),
+                        tuple(notices), tuple(timings))

@@ -182,3 +182,25 @@ SECOND_INTERVIEW = [
     Turn("guest3", "Il a fallu former les encadrants à piloter des équipes à distance."),
     Turn("host", "Merci beaucoup. À très bientôt."),
 ]
+
+# An episode on three clearly different subjects, each opened by the host.
+THREE_TOPICS = [
+    Turn("host", "Parlons d'abord du recrutement dans votre commune."),
+    Turn("guest1", "Le recrutement est devenu difficile pour les postes techniques."),
+    Turn("guest1", "Nous recevons peu de candidats pour chaque offre d'emploi."),
+    Turn("guest1", "Le jury de recrutement reçoit les candidats au mois de juin."),
+    Turn("guest1", "Nous accueillons aussi des apprentis qui deviennent souvent des agents."),
+    Turn("guest1", "Le recrutement des apprentis nous aide à préparer l'avenir."),
+    Turn("host", "Parlons maintenant du budget de la commune."),
+    Turn("guest1", "Le budget est voté chaque année par le conseil municipal."),
+    Turn("guest1", "Une grande partie du budget finance les écoles et les routes."),
+    Turn("guest1", "Les impôts locaux et les dotations de l'État remplissent le budget."),
+    Turn("guest1", "Nous gardons une petite réserve dans le budget pour les imprévus."),
+    Turn("guest1", "La dette de la commune reste très faible grâce à ce budget prudent."),
+    Turn("host", "Pour finir, parlons de la participation citoyenne."),
+    Turn("guest1", "La participation des habitants commence par des réunions publiques."),
+    Turn("guest1", "Chaque quartier a son conseil de quartier qui donne son avis."),
+    Turn("guest1", "Les habitants votent pour choisir des projets dans leur quartier."),
+    Turn("guest1", "Cette participation citoyenne rend les décisions plus solides."),
+    Turn("guest1", "Les jeunes participent aussi grâce au conseil municipal des jeunes."),
+]

@@ -35,7 +35,7 @@ def _parse_date(text: str | None) -> dt.date:
         fail(f"Date invalide : « {text} » (format attendu : AAAA-MM-JJ).")
 
 
-def run_ingest(path: Path, meta: EpisodeMeta, settings: Settings, speakers=None) -> str:
+def run_ingest(path: Path, meta: EpisodeMeta, settings: Settings, speakers=None, chapters: int | None = None) -> str:
     """Ingest with a progress bar; returns the episode slug. Errors end the process (exit 2)."""
     from archive.store import Archive
     from ingest.audio import AudioError
@@ -57,7 +57,7 @@ def run_ingest(path: Path, meta: EpisodeMeta, settings: Settings, speakers=None)
                 progress.update(task, completed=done, total=total, done=f"{done:.0f} / {total:.0f} s d'audio")
 
             result = ingest_file(path, meta, archive, settings, on_stage=on_stage, on_progress=on_progress,
-                                 speakers=speakers or SpeakerCount())
+                                 speakers=speakers or SpeakerCount(), chapter_count=chapters)
     except (AudioError, ModelError) as error:
         fail(str(error))
     finally:
@@ -66,8 +66,9 @@ def run_ingest(path: Path, meta: EpisodeMeta, settings: Settings, speakers=None)
         console.print(f"[yellow]Remarque :[/] {notice}", highlight=False)
     if result.episode.created:
         voices = f"{result.speaker_count} locuteur{'s' if result.speaker_count > 1 else ''}"
+        parts = f"{result.chapter_count} chapitre{'s' if result.chapter_count > 1 else ''}"
         console.print(f"Épisode enregistré : {result.episode.slug} ({result.duration:.0f} s, "
-                      f"{result.utterance_count} passages, {voices}).", highlight=False)
+                      f"{result.utterance_count} passages, {voices}, {parts}).", highlight=False)
         durations = " ; ".join(f"{name} {seconds:.1f} s".replace(".", ",") for name, seconds in result.stage_seconds)
         console.print(f"Durées : {durations}", highlight=False)
     else:
@@ -87,6 +88,8 @@ def ingest(
         "--speakers", min=1, help="Nombre exact de locuteurs, s'il est connu.")] = None,
     min_speakers: Annotated[int, typer.Option("--min-speakers", min=1, help="Au moins ce nombre de locuteurs.")] = 1,
     max_speakers: Annotated[int, typer.Option("--max-speakers", min=1, help="Au plus ce nombre de locuteurs.")] = 10,
+    chapters: Annotated[int | None, typer.Option(
+        "--chapters", min=1, help="Nombre de chapitres voulu (sinon trouvé automatiquement).")] = None,
 ) -> None:
     """Transcrire un épisode et l'ajouter à l'archive."""
     from ingest.diarize import SpeakerCount
@@ -99,7 +102,7 @@ def ingest(
     if min_speakers > max_speakers:
         fail("--min-speakers ne peut pas dépasser --max-speakers.")
     meta = EpisodeMeta(title.strip(), description.strip(), _parse_date(date), guests)
-    run_ingest(file, meta, Settings(), SpeakerCount(speakers, min_speakers, max_speakers))
+    run_ingest(file, meta, Settings(), SpeakerCount(speakers, min_speakers, max_speakers), chapters)
 
 
 @app.command("speakers")
@@ -137,6 +140,62 @@ def speakers_command(
                 first = " ".join(" ".join(u.text for u in said[:2]).split()[:12])
                 status = " (reconnu automatiquement, à confirmer)" if voice.auto_recognized else ""
                 print(f"{voice.label}\t{names[voice.label]}{status}\t{voice.talk_time:.0f} s\t« {first} … »")
+    finally:
+        archive.close()
+
+
+@app.command("chapters")
+def chapters_command(
+    episode: Annotated[str, typer.Argument(help="L'épisode (son identifiant d'URL).")],
+    title: Annotated[tuple[int, str] | None, typer.Option(
+        "--title", help="Renommer un chapitre : --title 2 \"Le budget participatif\".")] = None,
+    split: Annotated[float | None, typer.Option(
+        "--split", help="Couper le chapitre en cours à ce moment (secondes).")] = None,
+    merge: Annotated[int | None, typer.Option("--merge", help="Fusionner le chapitre N avec le suivant.")] = None,
+    recompute: Annotated[bool, typer.Option("--recompute", help="Recalculer les chapitres à partir du texte.")] = False,
+    count: Annotated[int | None, typer.Option("--count", min=1, help="Avec --recompute : nombre de chapitres.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Avec --recompute : remplacer aussi des chapitres modifiés.")] = False,
+) -> None:
+    """Lister les chapitres d'un épisode, ou les modifier."""
+    from archive import chapters as edits
+    from archive.catalogue import episode_by_slug
+    from archive.records import Utterance as Spoken
+    from archive.store import Archive
+    from feeds.timefmt import clock
+    from ingest.topics import chapters as find_chapters
+
+    if sum(option is not None and option is not False for option in (title, split, merge, recompute or None)) > 1:
+        fail("Une seule modification à la fois : --title, --split, --merge ou --recompute.")
+    settings = Settings()
+    archive = Archive(settings)
+    try:
+        with archive.db.session() as session:
+            found = episode_by_slug(session, episode)
+        if found is None:
+            fail(f"Épisode inconnu : « {episode} ». La liste est sur la page d'accueil du site.")
+        edit = None
+        if title is not None:
+            edit = lambda e: edits.rename(e, title[0], title[1])  # noqa: E731
+        elif split is not None:
+            edit = lambda e: edits.split(e, split)  # noqa: E731
+        elif merge is not None:
+            edit = lambda e: edits.merge(e, merge)  # noqa: E731
+        elif recompute:
+            spoken = [Spoken(u.speaker, u.start, u.end, u.text) for u in found.utterances]
+            records = find_chapters(spoken, found.duration, settings.chapter_min_share, count)
+            edit = lambda e: edits.replace(e, records, force)  # noqa: E731
+        if edit is not None:
+            try:
+                found = archive.edit_chapters(found.id, edit)
+            except edits.ChapterError as error:
+                fail(str(error))
+        if not found.chapters:
+            print("Aucun chapitre : l'épisode forme un seul bloc.")
+        for number, chapter in enumerate(found.chapters, start=1):
+            mark = " (modifié)" if chapter.edited else ""
+            print(f"{number}\t{clock(chapter.start)} – {clock(chapter.end)}\t{chapter.title}{mark}"
+                  f"\t[{', '.join(chapter.keywords)}]")
     finally:
         archive.close()
 

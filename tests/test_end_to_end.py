@@ -35,9 +35,11 @@ def test_episode_page_has_player_and_timestamped_transcript(served_archive):
     page = httpx.get(f"{served_archive.url}/episodes/{served_archive.slug}")
     assert page.status_code == 200
     assert re.search(r'<audio[^>]+src="/episodes/[^"]+/audio\.wav"', page.text)
-    starts = [float(value) for value in re.findall(r'class="timestamp" href="#t=([0-9.]+)"', page.text)]
+    starts = [float(value) for value in re.findall(r'class="utterance" id="u\d+" data-start="([0-9.]+)"', page.text)]
     assert len(starts) >= 5
     assert starts == sorted(starts)
+    for start in starts:
+        assert f'href="#t={start:g}"' in page.text
     assert "/static/player.js" in page.text
 
 

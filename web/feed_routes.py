@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from archive.catalogue import list_episodes
 from archive.people import speaker_names
 from archive.settings import Settings
+from feeds.chapters import to_chapters_json
 from feeds.rss import build_feed
 from feeds.transcripts import to_json, to_vtt
 from web.deps import get_session, get_settings, require_episode
@@ -36,3 +37,10 @@ def transcript_json(slug: str, session: SessionDep):
     episode = require_episode(session, slug)
     body = to_json(episode.utterances, speaker_names(episode))
     return Response(body, media_type="application/json", headers=OPEN_TO_ALL)
+
+
+@router.get("/episodes/{slug}/chapters.json", name="chapters_json", response_class=Response)
+def chapters_json(slug: str, session: SessionDep):
+    episode = require_episode(session, slug, with_transcript=False)
+    return Response(to_chapters_json(episode.chapters), media_type="application/json+chapters",
+                    headers=OPEN_TO_ALL)

@@ -14,7 +14,7 @@ from archive.search import search
 from archive.settings import Settings
 from archive.store import Archive
 from web.deps import get_archive, get_session, get_settings, render, require_episode
-from web.views import transcript_turns
+from web.views import transcript_blocks
 
 router = APIRouter(default_response_class=HTMLResponse)
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -37,7 +37,7 @@ def search_page(request: Request, archive: Annotated[Archive, Depends(get_archiv
 @router.get("/episodes/{slug}", name="episode_page")
 def episode_page(request: Request, slug: str, session: SessionDep):
     episode = require_episode(session, slug)
-    return render(request, "episode.html", {"episode": episode, "turns": transcript_turns(episode)})
+    return render(request, "episode.html", {"episode": episode, "blocks": transcript_blocks(episode)})
 
 
 @router.get("/personnes", name="people_page")

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from archive.models import Episode, Person, Utterance
+from archive.chapters import chapter_at
+from archive.models import Chapter, Episode, Person, Utterance
 from archive.people import speaker_names, speaker_people
+
+
+@dataclass
+class ChapterBlock:
+    """A chapter of the transcript, with the speaker turns inside it."""
+
+    chapter: Chapter | None
+    number: int
+    turns: list[SpeakerTurn] = field(default_factory=list)
 
 
 @dataclass
@@ -19,12 +29,18 @@ class SpeakerTurn:
     utterances: list[Utterance] = field(default_factory=list)
 
 
-def transcript_turns(episode: Episode) -> list[SpeakerTurn]:
+def transcript_blocks(episode: Episode) -> list[ChapterBlock]:
+    """The transcript by chapter, then by speaker turn; the role is shown at a speaker's first turn."""
     names, people = speaker_names(episode), speaker_people(episode)
     automatic = {voice.label for voice in episode.speakers if voice.auto_recognized}
-    turns: list[SpeakerTurn] = []
+    blocks: list[ChapterBlock] = []
     introduced: set[str] = set()
     for utterance in episode.utterances:
+        chapter = chapter_at(episode.chapters, utterance.start)
+        if not blocks or blocks[-1].chapter is not chapter:
+            number = episode.chapters.index(chapter) + 1 if chapter else 0
+            blocks.append(ChapterBlock(chapter, number))
+        turns = blocks[-1].turns
         label = utterance.speaker
         if not turns or turns[-1].utterances[-1].speaker != label:
             person = people.get(label or "")
@@ -33,4 +49,4 @@ def transcript_turns(episode: Episode) -> list[SpeakerTurn]:
                 introduced.add(label)
             turns.append(SpeakerTurn(names.get(label or ""), person, show_role, label in automatic))
         turns[-1].utterances.append(utterance)
-    return turns
+    return blocks
