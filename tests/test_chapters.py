@@ -132,3 +132,10 @@ def test_single_subject_or_short_text_is_one_chapter():
     (only,) = chapters(utterances, 12.0, 2 / 45)
     assert only.start == 0.0 and only.end == 12.0 and only.title
     assert chapters([], 10.0, 2 / 45) == []
+
+
+def test_api_gives_the_chapters(topics_episode):
+    _data, _synthesis, _audio, server = topics_episode
+    detail = httpx.get(f"{server.base_url}/api/episodes/trois-sujets").json()
+    assert len(detail["chapters"]) >= 3
+    assert all({"start", "end", "title", "keywords"} <= set(c) for c in detail["chapters"])

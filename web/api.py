@@ -44,7 +44,15 @@ class UtteranceOut(BaseModel):
     text: str
 
 
+class ChapterOut(BaseModel):
+    start: float
+    end: float
+    title: str
+    keywords: list[str]
+
+
 class EpisodeDetail(EpisodeSummary):
+    chapters: list[ChapterOut]
     transcript: list[UtteranceOut]
 
 
@@ -96,7 +104,8 @@ def api_episode(request: Request, slug: str, session: SessionDep):
     names = speaker_names(episode)
     transcript = [{"start": u.start, "end": u.end, "speaker": names.get(u.speaker or ""), "text": u.text}
                   for u in episode.utterances]
-    return {**_summary(request, episode), "transcript": transcript}
+    chapters = [{"start": c.start, "end": c.end, "title": c.title, "keywords": c.keywords} for c in episode.chapters]
+    return {**_summary(request, episode), "chapters": chapters, "transcript": transcript}
 
 
 @router.get("/search", response_model=SearchOut, summary="Rechercher dans les transcriptions")
