@@ -37,16 +37,21 @@ def build_schema() -> Schema:
     return Schema(
         doc_id=ID(stored=True, unique=True),
         kind=ID(stored=True),
-        episode_id=ID(stored=True),
+        # Sortable ID fields are also columns: facet counts read them without touching stored fields.
+        episode_id=ID(stored=True, sortable=True),
         slug=STORED(),
-        date=ID(stored=True),
-        episode_title=TEXT(analyzer=analyzer, stored=True, field_boost=1.5),
+        date=ID(stored=True, sortable=True),
+        year=ID(stored=True, sortable=True),
+        episode_title=TEXT(analyzer=analyzer, stored=True, field_boost=2.0),
         speaker=STORED(),
-        person_slug=ID(stored=True),
+        person_slug=ID(stored=True, sortable=True),
         person_name=TEXT(analyzer=analyzer, stored=True),
-        person_role=STORED(),
-        chapter=TEXT(analyzer=analyzer, stored=True),
-        text=TEXT(analyzer=analyzer, stored=True, chars=True),
+        person_role=TEXT(analyzer=analyzer, stored=True),
+        organisation=TEXT(analyzer=analyzer, stored=True),
+        organisation_key=ID(sortable=True),
+        chapter=TEXT(analyzer=analyzer, stored=True, field_boost=1.5),
+        chapter_key=ID(sortable=True),
+        text=TEXT(analyzer=analyzer, stored=True, chars=True, spelling=True),
         description=TEXT(analyzer=analyzer, stored=True),
         guests=TEXT(analyzer=analyzer, stored=True),
         # Whoosh's sortable float fields crash on write; times are whole milliseconds.
@@ -58,12 +63,13 @@ def build_schema() -> Schema:
 def episode_documents(episode: Episode) -> Iterable[dict]:
     """One document for the episode itself, one per utterance."""
     common = {"episode_id": str(episode.id), "slug": episode.slug, "date": episode.date.isoformat(),
-              "episode_title": episode.title}
+              "year": str(episode.date.year), "episode_title": episode.title}
     guests = " ; ".join(f"{link.person.name} {link.person.role}".strip() for link in episode.people)
     yield {**common, "doc_id": f"e{episode.id}", "kind": "episode", "description": episode.description or "",
            "guests": guests, "start_ms": 0, "end_ms": int(episode.duration * 1000)}
     for chapter in episode.chapters:
         yield {**common, "doc_id": f"c{chapter.id}", "kind": "chapter", "chapter": chapter.title,
+               "chapter_key": chapter.title,
                "text": " ".join(chapter.keywords), "start_ms": int(round(chapter.start * 1000)),
                "end_ms": int(round(chapter.end * 1000))}
     names, people = speaker_names(episode), speaker_people(episode)
@@ -74,7 +80,9 @@ def episode_documents(episode: Episode) -> Iterable[dict]:
                "chapter": chapter.title if chapter else "",
                "speaker": names.get(utterance.speaker or "", ""),
                "person_slug": person.slug if person else "", "person_name": person.name if person else "",
-               "person_role": person.role if person else "",
+               "person_role": person.role if person else "", "organisation": person.organisation if person else "",
+               "organisation_key": person.organisation if person else "",
+               "chapter_key": chapter.title if chapter else "",
                "start_ms": int(round(utterance.start * 1000)), "end_ms": int(round(utterance.end * 1000))}
 
 

@@ -1,22 +1,54 @@
 """Search the index: any text a person types gives results or none, never an error.
 
-Passages (utterances) are grouped by episode, best episode first; an episode whose
-title, description or guests match shows up even when no passage does.
+- Plain words are all required (BM25F ranking), ``"exact phrases"``, ``-exclusion`` and
+  ``OR`` work; accents, case and plurals do not matter (see archive.analysis).
+- A passage matches when the words are found in what was said, its chapter title, or who
+  says it (name, role, organisation), with at least one word said or in the chapter:
+  a word of an episode's title alone finds the episode, not every passage in it.
+- When nothing matches, a fuzzy search runs (one or two letters off) and the index's own
+  vocabulary proposes a spelling ("Vouliez-vous dire …").
+- Facet counts (person, organisation, chapter theme, year) are read from index columns
+  over every matching passage, and filters narrow the results by the same values.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 
+from markupsafe import escape
 from whoosh import highlight
-from whoosh.qparser import AndGroup, MultifieldParser, plugins
+from whoosh.qparser import AndGroup, MultifieldParser, OrGroup, plugins
 from whoosh.query import And, Every, NullQuery, Or, Query, Term
 
+from archive.analysis import FRENCH_STOP_WORDS, fold
 from archive.index import SearchIndex
 
 MAX_QUERY_LENGTH = 500
-MAX_HITS = 400
-PASSAGES_PER_EPISODE = 5
+PER_PAGE = 20
+MAX_RANKED = 1000
+PASSAGE_FIELDS = {"text": 1.0, "chapter": 0.6, "person_name": 0.5, "person_role": 0.4, "organisation": 0.4,
+                  "episode_title": 0.3}
+SPOKEN_FIELDS = ["text", "chapter"]
+FACETS = {"personne": "person_slug", "organisation": "organisation_key", "theme": "chapter_key", "annee": "year"}
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    text: str = ""
+    personne: str = ""
+    organisation: str = ""
+    theme: str = ""
+    annee: str = ""
+    episode_id: int | None = None
+    sort: str = "pertinence"  # or "date"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    def filters(self) -> dict[str, str]:
+        return {name: value for name in FACETS if (value := getattr(self, name))}
 
 
 @dataclass
@@ -50,30 +82,46 @@ class EpisodeResults:
     chapters: list[ChapterHit] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
 @dataclass
 class SearchResults:
     query: str
     episodes: list[EpisodeResults]
     passage_count: int
+    episode_total: int = 0
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    suggestion: str | None = None
+    fuzzy: bool = False
+    page: int = 1
+    pages: int = 1
 
     @property
     def episode_count(self) -> int:
-        return len(self.episodes)
+        return self.episode_total or len(self.episodes)
 
 
-def _parser(schema, fields: list[str]) -> MultifieldParser:
-    parser = MultifieldParser(fields, schema, group=AndGroup)
+def _parser(schema, fields: list[str] | dict[str, float], group=AndGroup) -> MultifieldParser:
+    boosts = fields if isinstance(fields, dict) else None
+    parser = MultifieldParser(list(fields), schema, fieldboosts=boosts, group=group)
     # Field names ("titre:…") and wildcards ("*") are not for the public: typed text is text.
     for plugin_type in (plugins.FieldsPlugin, plugins.WildcardPlugin, plugins.BoostPlugin,
                         plugins.RangePlugin, plugins.FuzzyTermPlugin):
         parser.remove_plugin_class(plugin_type)
+    parser.add_plugin(plugins.PlusMinusPlugin())
     return parser
 
 
-def parse_query(schema, text: str, fields: list[str]) -> Query | None:
+def parse_query(schema, text: str, fields: list[str] | dict[str, float], group=AndGroup) -> Query | None:
     """Whoosh's parser with a safe fallback: the plain words of the text, all required."""
     try:
-        query = _parser(schema, fields).parse(text)
+        query = _parser(schema, fields, group).parse(text)
     except Exception:  # the parser can fail on odd input; a person still gets results
         query = None
     if query is None or query is NullQuery or isinstance(query, Every):
@@ -84,56 +132,155 @@ def parse_query(schema, text: str, fields: list[str]) -> Query | None:
     return query
 
 
-def _snippet(hit) -> str:
-    from markupsafe import escape
+def _clean(text: str) -> str:
+    text = (text or "").strip()[:MAX_QUERY_LENGTH]
+    return "".join(ch if ch.isprintable() else " " for ch in text)
 
+
+def _fuzzy(searcher, text: str) -> Query | None:
+    """Every word may be one letter off (two for long words), matched against the archive's real words.
+
+    Typos are matched on whole words (the unstemmed spelling field), then each word found is
+    searched by its stem: "recrutemnt" finds "recrutement", hence "recrutés" too.
+    """
+    reader = searcher.reader()
+    analyzer = searcher.schema["text"].analyzer
+    groups = []
+    for word in re.findall(r"\w+", fold(text)):
+        if word in FRENCH_STOP_WORDS or len(word) < 2:
+            continue
+        distance = 2 if len(word) >= 8 else 1
+        near = list(reader.terms_within("spell_text", word, distance, prefix=1)) or [word]
+        stems = {token.text for candidate in near for token in analyzer(candidate)}
+        if stems:
+            groups.append(Or([Term("text", stem) for stem in sorted(stems)]))
+    return And(groups) if groups else None
+
+
+def _suggestion(searcher, text: str) -> str | None:
+    """The query with unknown words replaced by the closest words of the archive's vocabulary."""
+    changed, words = False, []
+    for word in re.findall(r"\w+", text):
+        folded = fold(word)
+        if len(folded) > 2 and not searcher.reader().frequency("spell_text", folded):
+            proposals = searcher.suggest("text", folded, limit=1, maxdist=2, prefix=1)
+            if proposals and proposals[0] != folded:
+                words.append(proposals[0])
+                changed = True
+                continue
+        words.append(word)
+    return " ".join(words) if changed else None
+
+
+def _snippet(hit) -> str:
     text = hit.get("text") or ""
     try:
         html = hit.highlights("text", text=text)
-    except Exception:
+    except Exception:  # highlighting is a nicety; the passage itself is what matters
         html = ""
-    if not html:
-        html = str(escape(text if len(text) <= 240 else text[:240] + " …"))
-    return html
+    return html or str(escape(text if len(text) <= 240 else text[:240] + " …"))
 
 
-def search(index: SearchIndex, text: str, person: str | None = None) -> SearchResults:
-    """Passages matching ``text`` (optionally only those spoken by the person ``person``)."""
-    text = (text or "").strip()[:MAX_QUERY_LENGTH]
-    clean = "".join(ch if ch.isprintable() else " " for ch in text)
+def _facet_counts(searcher, docnums: list[int], request: SearchRequest) -> tuple[dict, Counter]:
+    reader = searcher.reader()
+    columns = {name: reader.column_reader(column) for name, column in FACETS.items()}
+    episodes = reader.column_reader("episode_id")
+    counts = {name: Counter() for name in FACETS}
+    per_episode: Counter = Counter()
+    for docnum in docnums:
+        per_episode[episodes[docnum]] += 1
+        for name, column in columns.items():
+            value = column[docnum]
+            if value:
+                counts[name][value] += 1
+    labels: dict[str, str] = {}
+    for slug in counts["personne"]:
+        document = searcher.document(person_slug=slug)
+        labels[slug] = document.get("person_name", slug) if document else slug
+    facets = {}
+    for name, counter in counts.items():
+        ordered = sorted(counter.items(), key=(lambda kv: kv[0]) if name == "annee" else (lambda kv: (-kv[1], kv[0])))
+        if name == "annee":
+            ordered.reverse()
+        selected = getattr(request, name)
+        facets[name] = [FacetValue(value, labels.get(value, value), count, value == selected)
+                        for value, count in ordered[:12]]
+    return facets, per_episode
+
+
+def search(index: SearchIndex, request: SearchRequest | str, person: str | None = None) -> SearchResults:
+    """One page of results for a request (a plain string searches everything)."""
+    if isinstance(request, str):
+        request = SearchRequest(text=request, personne=person or "")
+    text = _clean(request.text)
     searcher = index.searcher()
     schema = searcher.schema
-    passages_query = parse_query(schema, clean, ["text"])
-    episodes_query = parse_query(schema, clean, ["episode_title", "description", "guests"])
-    chapters_query = parse_query(schema, clean, ["chapter", "text"])
-    if passages_query is None:
-        return SearchResults(text, [], 0)
+    empty = SearchResults(text, [], 0)
+    spoken = parse_query(schema, text, SPOKEN_FIELDS, OrGroup)
+    full = parse_query(schema, text, PASSAGE_FIELDS)
+    if full is None or spoken is None:
+        return empty
+
+    filters = [Term("kind", "utterance")] + [Term(FACETS[name], value) for name, value in request.filters().items()]
+    if request.episode_id is not None:
+        filters.append(Term("episode_id", str(request.episode_id)))
+    query = And([*filters, full, spoken])
+    docnums = list(searcher.docs_for_query(query))
+    suggestion = _suggestion(searcher, text) if len(docnums) < 3 else None
+    fuzzy = False
+    if not docnums:
+        loose = _fuzzy(searcher, text)
+        if loose is not None:
+            query = And([*filters, loose])
+            docnums = list(searcher.docs_for_query(query))
+            fuzzy = bool(docnums)
+
+    facets, per_episode = _facet_counts(searcher, docnums, request)
+    # Every page ranks the same best MAX_RANKED hits, so pages never overlap or skip.
+    ranked_total = min(len(docnums), MAX_RANKED)
+    pages = max(1, math.ceil(ranked_total / request.per_page))
+    page = min(max(1, request.page), pages)
+    sort = {"sortedby": "date", "reverse": True} if request.sort == "date" else {}
+    hits = searcher.search(query, limit=ranked_total, **sort) if docnums else []
+    if hits:
+        hits.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        hits.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=80)
 
     groups: dict[str, EpisodeResults] = {}
-    filters = [Term("kind", "utterance")] + ([Term("person_slug", person)] if person else [])
-    hits = searcher.search(And([*filters, passages_query]), limit=MAX_HITS)
-    hits.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-    hits.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=80)
-    for hit in hits:
+    ranked = list(hits)
+    if request.sort != "date":
+        ranked.sort(key=lambda hit: (-hit.score, hit.docnum))  # equal scores in a stable order across pages
+    for hit in ranked[(page - 1) * request.per_page:page * request.per_page]:
+        score = hit.score if isinstance(hit.score, float) else 0.0  # a sort key, not a score, when sorted by date
         group = groups.setdefault(hit["episode_id"], EpisodeResults(
-            int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], hit.score))
-        group.passage_count += 1
-        if len(group.passages) < PASSAGES_PER_EPISODE:
-            group.passages.append(Passage(
-                hit["doc_id"], hit["start_ms"] / 1000, hit["end_ms"] / 1000, hit.get("speaker", ""),
-                hit.get("person_slug", ""), hit.get("person_role", ""), hit.get("chapter", ""), _snippet(hit),
-                hit.score))
-    if chapters_query is not None and not person:
-        for hit in searcher.search(And([Term("kind", "chapter"), chapters_query]), limit=100):
+            int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], score,
+            passage_count=per_episode[hit["episode_id"]]))
+        group.passages.append(Passage(
+            hit["doc_id"], hit["start_ms"] / 1000, hit["end_ms"] / 1000, hit.get("speaker", ""),
+            hit.get("person_slug", ""), hit.get("person_role", ""), hit.get("chapter", ""), _snippet(hit), score))
+
+    if page == 1 and not request.filters() and request.episode_id is None and request.sort != "date":
+        _add_episode_and_chapter_hits(searcher, text, groups)
+    ordered = list(groups.values())
+    if request.sort != "date":
+        ordered.sort(key=lambda group: -group.score)
+    return SearchResults(text, ordered, len(docnums), len(per_episode) or len(ordered), facets, suggestion, fuzzy,
+                         page, pages)
+
+
+def _add_episode_and_chapter_hits(searcher, text: str, groups: dict[str, EpisodeResults]) -> None:
+    """Episodes whose title, description or guests match, and chapters whose title matches."""
+    schema = searcher.schema
+    chapters_query = parse_query(schema, text, ["chapter", "text"])
+    episodes_query = parse_query(schema, text, ["episode_title", "description", "guests"])
+    if chapters_query is not None:
+        for hit in searcher.search(And([Term("kind", "chapter"), chapters_query]), limit=50):
             group = groups.setdefault(hit["episode_id"], EpisodeResults(
                 int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], 0.0))
             group.chapters.append(ChapterHit(hit["chapter"], hit["start_ms"] / 1000))
             group.score = max(group.score, hit.score)
-    if episodes_query is not None and not person:
-        for hit in searcher.search(And([Term("kind", "episode"), episodes_query]), limit=100):
+    if episodes_query is not None:
+        for hit in searcher.search(And([Term("kind", "episode"), episodes_query]), limit=50):
             group = groups.setdefault(hit["episode_id"], EpisodeResults(
                 int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], 0.0))
             group.score = max(group.score, hit.score)
-    ordered = sorted(groups.values(), key=lambda group: -group.score)
-    return SearchResults(text, ordered, sum(group.passage_count for group in ordered))
-

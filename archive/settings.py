@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     beam_size: int = 5
     compute_type: str = "int8"
     cpu_threads: int = 0
+    random_seed: int = 1
 
     # Chapters: the shortest chapter, as a share of the episode (2 minutes in 45 minutes).
     chapter_min_share: float = 2 / 45

@@ -57,7 +57,16 @@ def _candidates(text: str) -> list[str]:
     except (ValueError, ZeroDivisionError):
         return []
     return [p for p in phrases if not re.search(r"\d", p)
-            and not all(word.lower() in DISCOURSE_MARKERS for word in p.split())]
+            and not all(word.lower() in DISCOURSE_MARKERS for word in p.split())
+            and not any(_elided_function_word(word) for word in p.split())]
+
+
+def _elided_function_word(word: str) -> bool:
+    """"n'est", "qu'on", "c'est": an elision whose second half is a grammatical word."""
+    from archive.analysis import FRENCH_STOP_WORDS, fold
+
+    head, apostrophe, tail = fold(word).replace("’", "'").partition("'")
+    return bool(apostrophe) and (tail in FRENCH_STOP_WORDS or tail in {"est", "on", "il", "a", "y"})
 
 
 def chapter_titles(texts: list[str], keyword_count: int = 5) -> list[tuple[str, list[str]]]:
@@ -91,9 +100,13 @@ def chapter_titles(texts: list[str], keyword_count: int = 5) -> list[tuple[str, 
         ranked = sorted(candidates, key=score, reverse=True)
         title = ranked[0]
         if " " not in title:
-            # A lone word is a thin title: join the next distinctive single word to it.
+            # A lone word is a thin title: a good phrase around it, or the next distinctive word joined to it.
+            around = next((p for p in ranked[1:] if " " in p and title.lower() in p.lower().split()
+                           and score(p) >= 0.6 * score(title)), None)
             partner = next((p for p in ranked[1:6] if " " not in p and _stems(p) != _stems(title)), None)
-            if partner and score(partner) >= 0.6 * score(title):
+            if around:
+                title = around
+            elif partner and score(partner) >= 0.6 * score(title):
                 title = f"{title} et {partner}"
         if len(title) > MAX_TITLE:
             title = title[:MAX_TITLE].rsplit(" ", 1)[0]

@@ -18,7 +18,11 @@ VAD_PARAMETERS = {"min_silence_duration_ms": 500, "speech_pad_ms": 300}
 
 
 def transcribe(audio: Audio, settings: Settings, progress: Progress | None = None) -> list[Word]:
+    import ctranslate2
+
     model = load_whisper(settings)
+    # The temperature fallback samples at random: a fixed seed gives the same words for the same audio.
+    ctranslate2.set_random_seed(settings.random_seed)
     segments, _info = model.transcribe(
         audio.samples,
         language=settings.language,

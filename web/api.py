@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from archive.catalogue import list_episodes
 from archive.models import Episode
 from archive.people import speaker_names
-from archive.search import search
+from archive.search import SearchRequest, search
 from archive.store import Archive
-from web.deps import get_archive, get_session, require_episode
+from web.deps import get_archive, get_session, require_episode, search_request
 
 router = APIRouter(tags=["archive"])
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -74,10 +74,22 @@ class EpisodeHits(BaseModel):
     passages: list[PassageOut]
 
 
+class FacetOut(BaseModel):
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
 class SearchOut(BaseModel):
     query: str
     episode_count: int
     passage_count: int
+    page: int
+    pages: int
+    suggestion: str | None
+    fuzzy: bool
+    facets: dict[str, list[FacetOut]]
     episodes: list[EpisodeHits]
 
 
@@ -108,11 +120,13 @@ def api_episode(request: Request, slug: str, session: SessionDep):
     return {**_summary(request, episode), "chapters": chapters, "transcript": transcript}
 
 
-@router.get("/search", response_model=SearchOut, summary="Rechercher dans les transcriptions")
+@router.get("/search", response_model=SearchOut, summary="Rechercher dans les transcriptions",
+            description="Mots (tous requis), « phrase exacte », -exclusion, OR ; filtres personne (slug), "
+                        "organisation, theme (titre de chapitre), annee ; tri=pertinence|date ; page.")
 def api_search(request: Request, archive: Annotated[Archive, Depends(get_archive)],
-               q: Annotated[str, Query(description="Mots, « phrase exacte », -exclusion, OR")] = "",
-               personne: Annotated[str, Query(description="Seulement les passages de cette personne (slug)")] = ""):
-    results = search(archive.index, q, person=personne or None) if q.strip() else None
+               wanted: Annotated[SearchRequest, Depends(search_request)]):
+    q = wanted.text
+    results = search(archive.index, wanted) if q.strip() else None
     episodes = []
     for group in results.episodes if results else []:
         page = str(request.url_for("episode_page", slug=group.slug))
@@ -123,5 +137,8 @@ def api_search(request: Request, archive: Annotated[Archive, Depends(get_archive
                           "snippet_html": p.snippet_html,
                           "url": f"{page}#t={p.start:g}"} for p in group.passages],
         })
-    return {"query": q, "episode_count": len(episodes), "passage_count": results.passage_count if results else 0,
-            "episodes": episodes}
+    facets = {name: [vars(f) for f in values] for name, values in results.facets.items()} if results else {}
+    return {"query": q, "episode_count": results.episode_count if results else 0,
+            "passage_count": results.passage_count if results else 0, "page": results.page if results else 1,
+            "pages": results.pages if results else 1, "suggestion": results.suggestion if results else None,
+            "fuzzy": bool(results and results.fuzzy), "facets": facets, "episodes": episodes}

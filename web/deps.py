@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from archive.catalogue import episode_by_slug
 from archive.models import Episode
+from archive.search import SearchRequest
 from archive.settings import Settings
 from archive.store import Archive
 
@@ -31,6 +32,14 @@ def require_episode(session: Session, slug: str, with_transcript: bool = True) -
     if episode is None:
         raise HTTPException(404, "Épisode introuvable.")
     return episode
+
+
+def search_request(q: str = "", personne: str = "", organisation: str = "", theme: str = "", annee: str = "",
+                   tri: str = "pertinence", page: str = "1") -> SearchRequest:
+    """The search form's fields; odd values fall back to the defaults instead of failing."""
+    number = int(page) if page.isdigit() and len(page) < 6 else 1
+    return SearchRequest(text=q, personne=personne[:120], organisation=organisation[:300], theme=theme[:200],
+                         annee=annee[:4], sort="date" if tri == "date" else "pertinence", page=max(1, number))
 
 
 def render(request: Request, template: str, context: dict, status_code: int = 200):

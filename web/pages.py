@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 
 from archive.catalogue import list_episodes, list_people, person_by_slug, person_passages
 from archive.media import media_path
-from archive.search import search
+from archive.search import SearchRequest, search
 from archive.settings import Settings
 from archive.store import Archive
-from web.deps import get_archive, get_session, get_settings, render, require_episode
+from web.deps import get_archive, get_session, get_settings, render, require_episode, search_request
 from web.views import transcript_blocks
 
 router = APIRouter(default_response_class=HTMLResponse)
+FACET_NAMES = {"personne": "Personne", "organisation": "Organisation", "theme": "Thème", "annee": "Année"}
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
@@ -26,18 +27,21 @@ def home(request: Request, session: SessionDep):
 
 
 @router.get("/recherche", name="search_page")
-def search_page(request: Request, archive: Annotated[Archive, Depends(get_archive)], session: SessionDep,
-                q: str = "", personne: str = ""):
-    people = [summary.person for summary in list_people(session) if summary.person.voices]
-    person = next((p for p in people if p.slug == personne), None)
-    results = search(archive.index, q, person=person.slug if person else None) if q.strip() else None
-    return render(request, "search.html", {"q": q, "results": results, "people": people, "person": person})
+def search_page(request: Request, archive: Annotated[Archive, Depends(get_archive)],
+                wanted: Annotated[SearchRequest, Depends(search_request)]):
+    results = search(archive.index, wanted) if wanted.text.strip() else None
+    return render(request, "search.html", {"q": wanted.text, "wanted": wanted, "results": results,
+                                           "facet_names": FACET_NAMES})
 
 
 @router.get("/episodes/{slug}", name="episode_page")
-def episode_page(request: Request, slug: str, session: SessionDep):
+def episode_page(request: Request, slug: str, session: SessionDep, archive: Annotated[Archive, Depends(get_archive)],
+                 q: str = ""):
     episode = require_episode(session, slug)
-    return render(request, "episode.html", {"episode": episode, "blocks": transcript_blocks(episode)})
+    found = search(archive.index, SearchRequest(text=q, episode_id=episode.id, per_page=500)) if q.strip() else None
+    matches = {p.utterance_doc: p.snippet_html for group in found.episodes for p in group.passages} if found else {}
+    return render(request, "episode.html", {"episode": episode, "blocks": transcript_blocks(episode), "q": q,
+                                            "found": found, "matches": matches})
 
 
 @router.get("/personnes", name="people_page")

@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from archive.settings import Settings
 from feeds.timefmt import clock
+from web.views import search_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -40,5 +41,6 @@ def seconds_attr(seconds: float) -> str:
 def make_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.globals["settings"] = settings
+    templates.env.globals["search_url"] = search_url
     templates.env.filters.update(clock=clock, french_date=french_date, duration=duration_words, t=seconds_attr)
     return templates

@@ -50,3 +50,14 @@ def transcript_blocks(episode: Episode) -> list[ChapterBlock]:
             turns.append(SpeakerTurn(names.get(label or ""), person, show_role, label in automatic))
         turns[-1].utterances.append(utterance)
     return blocks
+
+
+def search_url(wanted, **changes) -> str:
+    """The search page URL for ``wanted`` with some fields changed (empty values are left out)."""
+    from urllib.parse import urlencode
+
+    fields = {"q": wanted.text, "personne": wanted.personne, "organisation": wanted.organisation,
+              "theme": wanted.theme, "annee": wanted.annee, "tri": "date" if wanted.sort == "date" else "",
+              "page": ""}
+    fields.update({key: "" if value is None else str(value) for key, value in changes.items()})
+    return "/recherche?" + urlencode({key: value for key, value in fields.items() if value})
