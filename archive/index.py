@@ -45,13 +45,19 @@ def build_schema() -> Schema:
         episode_title=TEXT(analyzer=analyzer, stored=True, field_boost=2.0),
         speaker=STORED(),
         person_slug=ID(stored=True, sortable=True),
-        person_name=TEXT(analyzer=analyzer, stored=True),
-        person_role=TEXT(analyzer=analyzer, stored=True),
-        organisation=TEXT(analyzer=analyzer, stored=True),
+        person_name=STORED(),
+        person_role=STORED(),
+        organisation=STORED(),
+        # Who speaks, searchable in one field: name, role and organisation.
+        who=TEXT(analyzer=analyzer),
         organisation_key=ID(sortable=True),
         chapter=TEXT(analyzer=analyzer, stored=True, field_boost=1.5),
         chapter_key=ID(sortable=True),
         text=TEXT(analyzer=analyzer, stored=True, chars=True, spelling=True),
+        # Fields of chapter and episode documents only, so that passage queries never touch them.
+        chapter_title=TEXT(analyzer=analyzer, stored=True),
+        keywords=TEXT(analyzer=analyzer, stored=True),
+        title=TEXT(analyzer=analyzer, stored=True, field_boost=2.0),
         description=TEXT(analyzer=analyzer, stored=True),
         guests=TEXT(analyzer=analyzer, stored=True),
         # Whoosh's sortable float fields crash on write; times are whole milliseconds.
@@ -65,12 +71,12 @@ def episode_documents(episode: Episode) -> Iterable[dict]:
     common = {"episode_id": str(episode.id), "slug": episode.slug, "date": episode.date.isoformat(),
               "year": str(episode.date.year), "episode_title": episode.title}
     guests = " ; ".join(f"{link.person.name} {link.person.role}".strip() for link in episode.people)
-    yield {**common, "doc_id": f"e{episode.id}", "kind": "episode", "description": episode.description or "",
+    yield {**common, "doc_id": f"e{episode.id}", "kind": "episode", "title": episode.title,
+           "description": episode.description or "",
            "guests": guests, "start_ms": 0, "end_ms": int(episode.duration * 1000)}
     for chapter in episode.chapters:
-        yield {**common, "doc_id": f"c{chapter.id}", "kind": "chapter", "chapter": chapter.title,
-               "chapter_key": chapter.title,
-               "text": " ".join(chapter.keywords), "start_ms": int(round(chapter.start * 1000)),
+        yield {**common, "doc_id": f"c{chapter.id}", "kind": "chapter", "chapter_title": chapter.title,
+               "keywords": " ".join(chapter.keywords), "start_ms": int(round(chapter.start * 1000)),
                "end_ms": int(round(chapter.end * 1000))}
     names, people = speaker_names(episode), speaker_people(episode)
     for utterance in episode.utterances:
@@ -82,6 +88,7 @@ def episode_documents(episode: Episode) -> Iterable[dict]:
                "person_slug": person.slug if person else "", "person_name": person.name if person else "",
                "person_role": person.role if person else "", "organisation": person.organisation if person else "",
                "organisation_key": person.organisation if person else "",
+               "who": f"{person.name} {person.role} {person.organisation}" if person else "",
                "chapter_key": chapter.title if chapter else "",
                "start_ms": int(round(utterance.start * 1000)), "end_ms": int(round(utterance.end * 1000))}
 

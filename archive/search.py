@@ -3,8 +3,8 @@
 - Plain words are all required (BM25F ranking), ``"exact phrases"``, ``-exclusion`` and
   ``OR`` work; accents, case and plurals do not matter (see archive.analysis).
 - A passage matches when the words are found in what was said, its chapter title, or who
-  says it (name, role, organisation), with at least one word said or in the chapter:
-  a word of an episode's title alone finds the episode, not every passage in it.
+  says it (name, role, organisation); an episode's title and description find the
+  episode itself, not every passage in it.
 - When nothing matches, a fuzzy search runs (one or two letters off) and the index's own
   vocabulary proposes a spelling ("Vouliez-vous dire …").
 - Facet counts (person, organisation, chapter theme, year) are read from index columns
@@ -18,20 +18,19 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 from markupsafe import escape
 from whoosh import highlight
-from whoosh.qparser import AndGroup, MultifieldParser, OrGroup, plugins
+from whoosh.qparser import AndGroup, MultifieldParser, plugins
 from whoosh.query import And, Every, NullQuery, Or, Query, Term
+from whoosh.searching import Hit
 
 from archive.analysis import FRENCH_STOP_WORDS, fold
 from archive.index import SearchIndex
 
 MAX_QUERY_LENGTH = 500
 PER_PAGE = 20
-MAX_RANKED = 1000
-PASSAGE_FIELDS = {"text": 1.0, "chapter": 0.6, "person_name": 0.5, "person_role": 0.4, "organisation": 0.4,
-                  "episode_title": 0.3}
-SPOKEN_FIELDS = ["text", "chapter"]
+PASSAGE_FIELDS = {"text": 1.0, "chapter": 0.6, "who": 0.4}
 FACETS = {"personne": "person_slug", "organisation": "organisation_key", "theme": "chapter_key", "annee": "year"}
 
 
@@ -181,27 +180,57 @@ def _snippet(hit) -> str:
     return html or str(escape(text if len(text) <= 240 else text[:240] + " …"))
 
 
+class _Columns:
+    """Facet columns of one searcher's documents as integer codes, read once per index version."""
+
+    def __init__(self, searcher) -> None:
+        reader = searcher.reader()
+        self.codes: dict[str, np.ndarray] = {}
+        self.values: dict[str, list[str]] = {}
+        for name, column in {**FACETS, "episode": "episode_id"}.items():
+            values: list[str] = []
+            positions: dict[str, int] = {}
+            codes = np.fromiter((positions.setdefault(value, len(positions)) if value else -1
+                                 for value in reader.column_reader(column)), dtype=np.int64)
+            values = [""] * len(positions)
+            for value, position in positions.items():
+                values[position] = value
+            self.codes[name], self.values[name] = codes, values
+
+    def count(self, name: str, docnums: np.ndarray) -> Counter:
+        codes = self.codes[name][docnums]
+        counts = np.bincount(codes[codes >= 0], minlength=len(self.values[name]))
+        return Counter({self.values[name][code]: int(n) for code in np.flatnonzero(counts) for n in [counts[code]]})
+
+
+_columns_cache: dict[int, tuple[object, _Columns]] = {}
+
+
+def _columns(searcher) -> _Columns:
+    key = id(searcher)
+    cached = _columns_cache.get(key)
+    if cached is None or cached[0] is not searcher:
+        _columns_cache.clear()
+        cached = (searcher, _Columns(searcher))
+        _columns_cache[key] = cached
+    return cached[1]
+
+
 def _facet_counts(searcher, docnums: list[int], request: SearchRequest) -> tuple[dict, Counter]:
-    reader = searcher.reader()
-    columns = {name: reader.column_reader(column) for name, column in FACETS.items()}
-    episodes = reader.column_reader("episode_id")
-    counts = {name: Counter() for name in FACETS}
-    per_episode: Counter = Counter()
-    for docnum in docnums:
-        per_episode[episodes[docnum]] += 1
-        for name, column in columns.items():
-            value = column[docnum]
-            if value:
-                counts[name][value] += 1
+    columns = _columns(searcher)
+    array = np.fromiter(docnums, dtype=np.int64, count=len(docnums))
+    counts = {name: columns.count(name, array) for name in FACETS}
+    per_episode = columns.count("episode", array)
     labels: dict[str, str] = {}
     for slug in counts["personne"]:
         document = searcher.document(person_slug=slug)
         labels[slug] = document.get("person_name", slug) if document else slug
     facets = {}
     for name, counter in counts.items():
-        ordered = sorted(counter.items(), key=(lambda kv: kv[0]) if name == "annee" else (lambda kv: (-kv[1], kv[0])))
         if name == "annee":
-            ordered.reverse()
+            ordered = sorted(counter.items(), reverse=True)
+        else:
+            ordered = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
         selected = getattr(request, name)
         facets[name] = [FacetValue(value, labels.get(value, value), count, value == selected)
                         for value, count in ordered[:12]]
@@ -216,42 +245,39 @@ def search(index: SearchIndex, request: SearchRequest | str, person: str | None 
     searcher = index.searcher()
     schema = searcher.schema
     empty = SearchResults(text, [], 0)
-    spoken = parse_query(schema, text, SPOKEN_FIELDS, OrGroup)
     full = parse_query(schema, text, PASSAGE_FIELDS)
-    if full is None or spoken is None:
+    if full is None:
         return empty
 
-    filters = [Term("kind", "utterance")] + [Term(FACETS[name], value) for name, value in request.filters().items()]
+    # Only passages have the "text", "chapter" and "who" fields: chapters and episodes stay out.
+    filters = [Term(FACETS[name], value) for name, value in request.filters().items()]
     if request.episode_id is not None:
         filters.append(Term("episode_id", str(request.episode_id)))
-    query = And([*filters, full, spoken])
-    docnums = list(searcher.docs_for_query(query))
-    suggestion = _suggestion(searcher, text) if len(docnums) < 3 else None
+    sort = {"sortedby": "date", "reverse": True} if request.sort == "date" else {}
+    results = searcher.search(And([*filters, full]) if filters else full, limit=None, **sort)
+    suggestion = _suggestion(searcher, text) if results.scored_length() < 3 else None
     fuzzy = False
-    if not docnums:
+    if results.scored_length() == 0:
         loose = _fuzzy(searcher, text)
         if loose is not None:
-            query = And([*filters, loose])
-            docnums = list(searcher.docs_for_query(query))
-            fuzzy = bool(docnums)
+            results = searcher.search(And([*filters, loose]), limit=None, **sort)
+            fuzzy = results.scored_length() > 0
+    ranked = list(results.top_n)
+    if request.sort != "date":
+        ranked.sort(key=lambda item: (-item[0], item[1]))  # equal scores in a stable order across pages
+    docnums = [docnum for _score, docnum in ranked]
 
     facets, per_episode = _facet_counts(searcher, docnums, request)
-    # Every page ranks the same best MAX_RANKED hits, so pages never overlap or skip.
-    ranked_total = min(len(docnums), MAX_RANKED)
-    pages = max(1, math.ceil(ranked_total / request.per_page))
+    pages = max(1, math.ceil(len(docnums) / request.per_page))
     page = min(max(1, request.page), pages)
-    sort = {"sortedby": "date", "reverse": True} if request.sort == "date" else {}
-    hits = searcher.search(query, limit=ranked_total, **sort) if docnums else []
-    if hits:
-        hits.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-        hits.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=80)
+    results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+    results.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=80)
 
     groups: dict[str, EpisodeResults] = {}
-    ranked = list(hits)
-    if request.sort != "date":
-        ranked.sort(key=lambda hit: (-hit.score, hit.docnum))  # equal scores in a stable order across pages
-    for hit in ranked[(page - 1) * request.per_page:page * request.per_page]:
-        score = hit.score if isinstance(hit.score, float) else 0.0  # a sort key, not a score, when sorted by date
+    first = (page - 1) * request.per_page
+    for position, (key, docnum) in enumerate(ranked[first:first + request.per_page], start=first):
+        hit = Hit(results, docnum, position, key)
+        score = key if isinstance(key, float) else 0.0  # a sort key, not a score, when sorted by date
         group = groups.setdefault(hit["episode_id"], EpisodeResults(
             int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], score,
             passage_count=per_episode[hit["episode_id"]]))
@@ -271,16 +297,16 @@ def search(index: SearchIndex, request: SearchRequest | str, person: str | None 
 def _add_episode_and_chapter_hits(searcher, text: str, groups: dict[str, EpisodeResults]) -> None:
     """Episodes whose title, description or guests match, and chapters whose title matches."""
     schema = searcher.schema
-    chapters_query = parse_query(schema, text, ["chapter", "text"])
-    episodes_query = parse_query(schema, text, ["episode_title", "description", "guests"])
+    chapters_query = parse_query(schema, text, ["chapter_title", "keywords"])
+    episodes_query = parse_query(schema, text, ["title", "description", "guests"])
     if chapters_query is not None:
-        for hit in searcher.search(And([Term("kind", "chapter"), chapters_query]), limit=50):
+        for hit in searcher.search(chapters_query, limit=50):
             group = groups.setdefault(hit["episode_id"], EpisodeResults(
                 int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], 0.0))
-            group.chapters.append(ChapterHit(hit["chapter"], hit["start_ms"] / 1000))
+            group.chapters.append(ChapterHit(hit["chapter_title"], hit["start_ms"] / 1000))
             group.score = max(group.score, hit.score)
     if episodes_query is not None:
-        for hit in searcher.search(And([Term("kind", "episode"), episodes_query]), limit=50):
+        for hit in searcher.search(episodes_query, limit=50):
             group = groups.setdefault(hit["episode_id"], EpisodeResults(
                 int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], 0.0))
             group.score = max(group.score, hit.score)

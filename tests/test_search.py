@@ -90,3 +90,22 @@ def test_reindex_rebuilds_the_same_search(served_archive):
     assert len(generations) == 1
     after = httpx.get(served_archive.url + "/api/search", params={"q": "participation"}).json()
     assert after == before
+
+
+def test_search_inside_an_episode_highlights_its_transcript(served_archive):
+    page = httpx.get(f"{served_archive.url}/episodes/{served_archive.slug}", params={"q": "participation"})
+    assert page.status_code == 200
+    assert 'class="utterance match"' in page.text and "<mark" in page.text
+    assert "surlignés ci-dessous" in page.text
+    nothing = httpx.get(f"{served_archive.url}/episodes/{served_archive.slug}", params={"q": "zxqwv"})
+    assert "0 passage correspond" in nothing.text and 'class="utterance match"' not in nothing.text
+
+
+def test_results_page_offers_facets_sort_and_keeps_the_query(served_archive):
+    page = httpx.get(served_archive.url + "/recherche", params={"q": "participation", "tri": "date"})
+    assert page.status_code == 200
+    assert 'value="participation"' in page.text
+    assert '<option value="date" selected>' in page.text
+    assert "Année" in page.text and "annee=2026" in page.text
+    api = httpx.get(served_archive.url + "/api/search", params={"q": "participation", "annee": "1999"}).json()
+    assert api["passage_count"] == 0
