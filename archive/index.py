@@ -127,6 +127,13 @@ class SearchIndex:
             self._set_current(name)
         return whoosh_index.open_dir(str(self.root / name))
 
+    def is_current(self) -> bool:
+        """False when the index on disk was built with another schema (an older version of Parole)."""
+        name = self._current_name()
+        if name is None or not (self.root / name).exists():
+            return True  # created with the current schema on first use
+        return set(whoosh_index.open_dir(str(self.root / name)).schema.names()) == set(build_schema().names())
+
     # -- reading -------------------------------------------------------------------
 
     def searcher(self):

@@ -188,10 +188,9 @@ class _Columns:
         self.codes: dict[str, np.ndarray] = {}
         self.values: dict[str, list[str]] = {}
         for name, column in {**FACETS, "episode": "episode_id"}.items():
-            values: list[str] = []
             positions: dict[str, int] = {}
             codes = np.fromiter((positions.setdefault(value, len(positions)) if value else -1
-                                 for value in reader.column_reader(column)), dtype=np.int64)
+                                 for value in _column_values(reader, column)), dtype=np.int64)
             values = [""] * len(positions)
             for value, position in positions.items():
                 values[position] = value
@@ -201,6 +200,15 @@ class _Columns:
         codes = self.codes[name][docnums]
         counts = np.bincount(codes[codes >= 0], minlength=len(self.values[name]))
         return Counter({self.values[name][code]: int(n) for code in np.flatnonzero(counts) for n in [counts[code]]})
+
+
+def _column_values(reader, column: str):
+    """Every document's value in a column; a segment where no document set the field has none."""
+    for leaf, _offset in reader.leaf_readers():
+        if leaf.has_column(column):
+            yield from leaf.column_reader(column)
+        else:
+            yield from [""] * leaf.doc_count_all()
 
 
 _columns_cache: dict[int, tuple[object, _Columns]] = {}
@@ -277,6 +285,8 @@ def search(index: SearchIndex, request: SearchRequest | str, person: str | None 
     first = (page - 1) * request.per_page
     for position, (key, docnum) in enumerate(ranked[first:first + request.per_page], start=first):
         hit = Hit(results, docnum, position, key)
+        if hit.get("kind") != "utterance":  # a query of exclusions only matches every kind of document
+            continue
         score = key if isinstance(key, float) else 0.0  # a sort key, not a score, when sorted by date
         group = groups.setdefault(hit["episode_id"], EpisodeResults(
             int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], score,
@@ -301,12 +311,16 @@ def _add_episode_and_chapter_hits(searcher, text: str, groups: dict[str, Episode
     episodes_query = parse_query(schema, text, ["title", "description", "guests"])
     if chapters_query is not None:
         for hit in searcher.search(chapters_query, limit=50):
+            if hit.get("kind") != "chapter":
+                continue
             group = groups.setdefault(hit["episode_id"], EpisodeResults(
                 int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], 0.0))
             group.chapters.append(ChapterHit(hit["chapter_title"], hit["start_ms"] / 1000))
             group.score = max(group.score, hit.score)
     if episodes_query is not None:
         for hit in searcher.search(episodes_query, limit=50):
+            if hit.get("kind") != "episode":
+                continue
             group = groups.setdefault(hit["episode_id"], EpisodeResults(
                 int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], 0.0))
             group.score = max(group.score, hit.score)

@@ -34,6 +34,8 @@ class Archive:
         self.settings = settings
         self.db = Database(settings)
         self.index = SearchIndex(settings.index_dir)
+        if not self.index.is_current():
+            self.reindex()  # an index from an older version: the store rebuilds it
 
     def close(self) -> None:
         self.db.dispose()
