@@ -19,7 +19,7 @@ from tests.helpers import SHARED_TESTDATA, run_parole, start_server
 NAMESPACE = SHARED_TESTDATA / "podcast-namespace"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 # Stems of each topic's key words, as the transcript may spell them ("budgets", "budgétaire"…).
-TOPIC_STEMS = [("recrut", "candidat", "apprenti", "jury"), ("budg", "dette", "impot", "dotation"),
+TOPIC_STEMS = [("recrut", "candidat", "apprenti", "jury"), ("budg", "dette", "impot", "dotation", "commun", "financ"),
                ("particip", "citoyen", "quartier", "habitant")]
 OPENINGS = [index for index, turn in enumerate(THREE_TOPICS) if turn.voice == "host"]
 
