@@ -288,9 +288,8 @@ def search(index: SearchIndex, request: SearchRequest | str, person: str | None 
         if hit.get("kind") != "utterance":  # a query of exclusions only matches every kind of document
             continue
         score = key if isinstance(key, float) else 0.0  # a sort key, not a score, when sorted by date
-        group = groups.setdefault(hit["episode_id"], EpisodeResults(
-            int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], score,
-            passage_count=per_episode[hit["episode_id"]]))
+        group = _group(groups, hit, score)
+        group.passage_count = per_episode[hit["episode_id"]]
         group.passages.append(Passage(
             hit["doc_id"], hit["start_ms"] / 1000, hit["end_ms"] / 1000, hit.get("speaker", ""),
             hit.get("person_slug", ""), hit.get("person_role", ""), hit.get("chapter", ""), _snippet(hit), score))
@@ -304,6 +303,12 @@ def search(index: SearchIndex, request: SearchRequest | str, person: str | None 
                          page, pages)
 
 
+def _group(groups: dict[str, EpisodeResults], hit, score: float = 0.0) -> EpisodeResults:
+    """The result group of the hit's episode, created at its first hit."""
+    return groups.setdefault(hit["episode_id"], EpisodeResults(
+        int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], score))
+
+
 def _add_episode_and_chapter_hits(searcher, text: str, groups: dict[str, EpisodeResults]) -> None:
     """Episodes whose title, description or guests match, and chapters whose title matches."""
     schema = searcher.schema
@@ -313,14 +318,12 @@ def _add_episode_and_chapter_hits(searcher, text: str, groups: dict[str, Episode
         for hit in searcher.search(chapters_query, limit=50):
             if hit.get("kind") != "chapter":
                 continue
-            group = groups.setdefault(hit["episode_id"], EpisodeResults(
-                int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], 0.0))
+            group = _group(groups, hit)
             group.chapters.append(ChapterHit(hit["chapter_title"], hit["start_ms"] / 1000))
             group.score = max(group.score, hit.score)
     if episodes_query is not None:
         for hit in searcher.search(episodes_query, limit=50):
             if hit.get("kind") != "episode":
                 continue
-            group = groups.setdefault(hit["episode_id"], EpisodeResults(
-                int(hit["episode_id"]), hit["slug"], hit["episode_title"], hit["date"], 0.0))
+            group = _group(groups, hit)
             group.score = max(group.score, hit.score)
