@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -211,17 +212,24 @@ def _column_values(reader, column: str):
             yield from [""] * leaf.doc_count_all()
 
 
-_columns_cache: dict[int, tuple[object, _Columns]] = {}
+_columns_cache: OrderedDict[int, tuple[object, _Columns]] = OrderedDict()
+_columns_lock = threading.Lock()
 
 
 def _columns(searcher) -> _Columns:
+    """The columns of this searcher's index version; each web thread keeps its own searcher."""
     key = id(searcher)
-    cached = _columns_cache.get(key)
-    if cached is None or cached[0] is not searcher:
-        _columns_cache.clear()
-        cached = (searcher, _Columns(searcher))
-        _columns_cache[key] = cached
-    return cached[1]
+    with _columns_lock:
+        cached = _columns_cache.get(key)
+        if cached is not None and cached[0] is searcher:
+            _columns_cache.move_to_end(key)
+            return cached[1]
+    columns = _Columns(searcher)
+    with _columns_lock:
+        _columns_cache[key] = (searcher, columns)
+        while len(_columns_cache) > 32:
+            _columns_cache.popitem(last=False)
+    return columns
 
 
 def _facet_counts(searcher, docnums: list[int], request: SearchRequest) -> tuple[dict, Counter]:
