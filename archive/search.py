@@ -253,10 +253,8 @@ def _facet_counts(searcher, docnums: list[int], request: SearchRequest) -> tuple
     return facets, per_episode
 
 
-def search(index: SearchIndex, request: SearchRequest | str, person: str | None = None) -> SearchResults:
-    """One page of results for a request (a plain string searches everything)."""
-    if isinstance(request, str):
-        request = SearchRequest(text=request, personne=person or "")
+def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
+    """One page of results for a request."""
     text = _clean(request.text)
     searcher = index.searcher()
     schema = searcher.schema

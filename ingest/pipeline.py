@@ -69,10 +69,9 @@ def ingest_file(
     diarization = diarize(audio, words, speakers)
     utterances = build_utterances(words, diarization.turns)
     notices = []
-    if not diarization.turns:
-        notices.append("Aucune parole détectée : l'épisode n'a ni locuteur ni transcription.")
-    elif not words:
-        notices.append("Aucun mot reconnu : l'épisode est enregistré sans transcription.")
+    if not words:
+        notices.append("Aucune parole détectée : l'épisode n'a ni locuteur ni transcription." if not diarization.turns
+                       else "Aucun mot reconnu : l'épisode est enregistré sans transcription.")
     stage("chapitres")
     parts = chapters(utterances, audio.duration, settings.chapter_min_share, chapter_count)
     stage("indexation")
