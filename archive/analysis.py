@@ -8,7 +8,9 @@ list is folded the same way so that it still matches.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import lru_cache
 
 from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.lang.stopwords import stoplists
@@ -51,3 +53,29 @@ def french_analyzer():
         | PluralFilter()
         | StemFilter(lang="fr")
     )
+
+
+_ANALYZER = french_analyzer()
+_WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=200_000)
+def word_term(word: str) -> str | None:
+    """The indexed term of one word, or None for a stop word.
+
+    Every filter of the analyser works word by word, so a text's terms are its words'
+    terms; remembering them makes snippets and the tantivy index several times faster.
+    """
+    terms = [token.text for token in _ANALYZER(word)]
+    return terms[0] if terms else None
+
+
+def index_terms(text: str) -> list[str]:
+    """The terms a text is indexed under, in order (stop words dropped, positions closed up)."""
+    return [term for word in _WORD.findall(text) if (term := word_term(word)) is not None]
+
+
+def term_spans(text: str) -> list[tuple[str, int, int]]:
+    """Each indexed term of a text with the characters it was read from: what snippets highlight."""
+    return [(term, match.start(), match.end()) for match in _WORD.finditer(text)
+            if (term := word_term(match.group())) is not None]

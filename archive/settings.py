@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +20,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     model_dir: Path | None = None
     base_url: str = "http://127.0.0.1:8000"
+    # Whoosh (pure Python) suits an archive of a few hundred episodes; tantivy a much larger one.
+    search_engine: Literal["whoosh", "tantivy"] = "whoosh"
 
     # Transcription
     language: str = "fr"
@@ -50,7 +53,8 @@ class Settings(BaseSettings):
 
     @property
     def index_dir(self) -> Path:
-        return self.data_dir / "index"
+        """Each engine has its own folder, so switching engines rebuilds the other's index from the store."""
+        return self.data_dir / ("index" if self.search_engine == "whoosh" else f"index-{self.search_engine}")
 
     @property
     def model_cache_dir(self) -> Path:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from archive import chapters as chapter_edits
 from archive.db import Database
-from archive.index import SearchIndex
+from archive.engines import open_search_index
 from archive.media import remove_media, store_media
 from archive.models import Episode, EpisodePerson, EpisodeSpeaker, Person, Utterance
 from archive.people import find_or_create_person, name_speaker, recognise_voices
@@ -33,14 +33,18 @@ class Archive:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database(settings)
-        self.index = SearchIndex(settings.index_dir)
-        if not self.index.is_current():
-            self.reindex()  # an index from an older version: the store rebuilds it
+        self.index = open_search_index(settings)
+        if not self.index.is_current() or (not self.index.exists() and self._has_episodes()):
+            self.reindex()  # an index from an older version, or a newly chosen engine: the store rebuilds it
 
     def close(self) -> None:
         self.db.dispose()
 
     # -- reading -------------------------------------------------------------------
+
+    def _has_episodes(self) -> bool:
+        with self.db.session() as session:
+            return session.scalar(select(Episode.id).limit(1)) is not None
 
     def find_by_audio(self, sha256: str) -> SavedEpisode | None:
         with self.db.session() as session:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from archive.db import Database
-from archive.index import SearchIndex
+from archive.engines import open_search_index
 from archive.models import Episode, EpisodePerson, Person, Utterance
 from archive.settings import Settings
 from ingest.synth import Turn, synthesize
@@ -17,16 +17,16 @@ from tests.conftest import make_data_dir
 from tests.helpers import encode_mp3, run_parole, write_wav
 
 
-def snapshot(data_dir: Path) -> dict:
+def snapshot(data_dir: Path, engine: str = "whoosh") -> dict:
     """Everything a failed ingest could have touched."""
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, search_engine=engine)
     database = Database(settings)
     with database.session() as session:
         counts = {table.__name__: session.scalar(select(func.count()).select_from(table))
                   for table in (Episode, Utterance, Person, EpisodePerson)}
     database.dispose()
     media = sorted(str(p.relative_to(data_dir)) for p in settings.media_dir.rglob("*"))
-    return {**counts, "index": SearchIndex(settings.index_dir).document_count(), "media": media}
+    return {**counts, "index": open_search_index(settings).document_count(), "media": media}
 
 
 @pytest.fixture(scope="module")
@@ -80,24 +80,30 @@ def test_bad_date_is_refused(small_archive, tmp_path):
     assert result.returncode == 2 and "Date invalide" in result.stderr
 
 
-def test_failure_while_indexing_rolls_everything_back(small_archive, tmp_path, monkeypatch):
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_failure_while_indexing_rolls_everything_back(small_archive, tmp_path, monkeypatch, engine):
     """Another process holds the index writer: the episode must not half-exist."""
-    import archive.index
+    import archive.indexing
     from archive.records import EpisodeMeta, SourceAudio
     from archive.records import Utterance as Record
     from archive.store import Archive
     from ingest.audio import file_sha256
 
-    monkeypatch.setattr(archive.index, "WRITER_TIMEOUT", 0.5)
-    before = snapshot(small_archive)
+    monkeypatch.setattr(archive.indexing, "WRITER_TIMEOUT", 0.5)
     audio = write_wav(tmp_path / "b.wav", 0.1 * np.random.default_rng(1).standard_normal(16_000))
     source = SourceAudio(audio, file_sha256(audio), "wav", "audio/wav", 1.0)
-    store = Archive(Settings(data_dir=small_archive))
+    store = Archive(Settings(data_dir=small_archive, search_engine=engine))
+    before = snapshot(small_archive, engine)
+    assert before["index"] > 0
     lock = store.index.open().writer()  # a writer held elsewhere
     try:
-        with pytest.raises(archive.index.IndexBusyError):
+        with pytest.raises(archive.indexing.IndexBusyError):
             store.save_episode(EpisodeMeta("Bloqué"), source, [Record(None, 0.0, 1.0, "bonjour")])
     finally:
-        lock.cancel()
+        if engine == "whoosh":
+            lock.cancel()
+        else:
+            lock.rollback()
+            lock.wait_merging_threads()
         store.close()
-    assert snapshot(small_archive) == before
+    assert snapshot(small_archive, engine) == before

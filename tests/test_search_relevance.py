@@ -1,4 +1,7 @@
-"""Relevance: French queries over a small archive with known answers; each expected passage is in the top 3."""
+"""Relevance: French queries over a small archive with known answers; each expected passage is in the top 3.
+
+Every test runs on both search engines: they must answer alike.
+"""
 
 from __future__ import annotations
 
@@ -135,11 +138,11 @@ QUERIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory) -> Archive:
-    """The archive above, stored through the real store and index (no speech model needed)."""
+@pytest.fixture(scope="module", params=["whoosh", "tantivy"])
+def archive(request, tmp_path_factory) -> Archive:
+    """The archive above, stored through the real store and each search engine (no speech model needed)."""
     data = tmp_path_factory.mktemp("relevance")
-    store = Archive(Settings(data_dir=data))
+    store = Archive(Settings(data_dir=data, search_engine=request.param))
     rng = np.random.default_rng(3)
     for number, (title, date, parts) in enumerate(EPISODES):
         audio = write_wav(Path(data) / f"{number}.wav", 0.01 * rng.standard_normal(16_000))
