@@ -1,19 +1,20 @@
-"""Search speed on a large archive: Whoosh (as the site uses it) against SQLite FTS5, same queries.
+"""Search speed on a large archive: both engines of the site against SQLite FTS5, same queries.
 
 A realistic corpus is generated: episodes of 60 utterances of about 40 French words, built
 from the programme's subjects (bench/topic_corpus.py), each episode with 3 to 5 chapters,
 named speakers with roles and organisations, and a date between 2015 and 2026. Sizes:
 60,000 utterances (1,000 episodes, about 2.4 M words) and 300,000.
 
-Whoosh: the full results page as ``/recherche`` builds it (archive.search.search: all
-matching passages counted for four facets, 20 passages ranked, grouped by episode, with
-highlighted snippets). FTS5 (``unicode61 remove_diacritics 2``): the same page in SQL
-(bm25 ranking, snippet(), facet counts with GROUP BY over the matches). Fuzzy queries have
-no FTS5 counterpart and run on Whoosh only.
+Whoosh and tantivy: the full results page as ``/recherche`` builds it (archive.search.search:
+all matching passages counted for four facets and per episode, 20 passages ranked, grouped by
+episode, with highlighted snippets, matching episodes and chapters on the first page). Both
+indexes are built from the same documents the store gives them. FTS5 (``unicode61
+remove_diacritics 2``), the peer: the same page in SQL (bm25 ranking, snippet(), facet counts
+with GROUP BY over the matches). Fuzzy queries have no FTS5 counterpart.
 
-    python bench/search.py [--sizes 60000 300000] [--repeat 3]
+    python bench/search.py [--sizes 60000 300000] [--repeat 3] [--engines whoosh tantivy]
 
-Target for Whoosh's full page: p95 <= 50 ms at 60k utterances, <= 150 ms at 300k.
+Target for the full page: p95 <= 50 ms at 60k utterances, <= 150 ms at 300k.
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from archive.index import SearchIndex, build_schema  # noqa: E402
 from archive.search import SearchRequest, search  # noqa: E402
+from archive.tantivy_index import TantivyIndex  # noqa: E402
+from archive.whoosh_index import WhooshIndex  # noqa: E402
 from bench.topic_corpus import SUBJECTS  # noqa: E402
 
 PER_EPISODE = 60
@@ -70,24 +73,39 @@ def generate(size: int, seed: int = 5):
         yield episode, date, f"Épisode {episode} : {' et '.join(chosen[:2])}", utterances
 
 
-def build_whoosh(root: Path, size: int) -> float:
-    index = SearchIndex(root)
-    started = time.perf_counter()
-    ix = index.open()
-    writer = ix.writer(limitmb=256)
+def documents(size: int):
+    """The index documents of the corpus, shaped as archive.indexing.episode_documents makes them."""
     for episode, date, title, utterances in generate(size):
         common = {"episode_id": str(episode), "slug": f"episode-{episode}", "date": date, "year": date[:4],
                   "episode_title": title}
-        writer.add_document(**common, doc_id=f"e{episode}", kind="episode", title=title, description="",
-                            guests=", ".join(name for name, _, _ in {u[0] for u in utterances}), start_ms=0, end_ms=0)
+        cast = sorted({name for (name, _, _), *_ in utterances})
+        yield {**common, "doc_id": f"e{episode}", "kind": "episode", "title": title, "description": "",
+               "guests": " ; ".join(cast), "start_ms": 0, "end_ms": PER_EPISODE * 15_000}
+        subjects = list(dict.fromkeys(subject for _, subject, _, _ in utterances))
+        for number, subject in enumerate(subjects):
+            starts = [start for _, s, start, _ in utterances if s == subject]
+            yield {**common, "doc_id": f"c{episode}-{number}", "kind": "chapter", "chapter_title": subject.capitalize(),
+                   "keywords": subject, "start_ms": int(starts[0] * 1000), "end_ms": int(starts[-1] * 1000) + 15_000}
         for number, ((name, role, organisation), subject, start, text) in enumerate(utterances):
-            writer.add_document(**common, doc_id=f"u{episode}-{number}", kind="utterance", text=text,
-                                speaker=name, person_slug=name.lower().replace(" ", "-"), person_name=name,
-                                person_role=role, organisation=organisation, organisation_key=organisation,
-                                chapter=subject.capitalize(), chapter_key=subject.capitalize(),
-                                start_ms=int(start * 1000), end_ms=int(start * 1000) + 14000)
-    writer.commit()
-    return time.perf_counter() - started
+            yield {**common, "doc_id": f"u{episode}-{number}", "kind": "utterance", "text": text,
+                   "speaker": name, "person_slug": name.lower().replace(" ", "-"), "person_name": name,
+                   "person_role": role, "organisation": organisation, "organisation_key": organisation,
+                   "who": f"{name} {role} {organisation}", "chapter": subject.capitalize(),
+                   "chapter_key": subject.capitalize(), "start_ms": int(start * 1000),
+                   "end_ms": int(start * 1000) + 14000}
+
+
+ENGINES = {"whoosh": WhooshIndex, "tantivy": TantivyIndex}
+
+
+def build(engine: str, root: Path, size: int) -> tuple[object, float]:
+    index = ENGINES[engine](root)
+    started = time.perf_counter()
+    if engine == "whoosh":
+        index.rebuild_from(documents(size), procs=2)  # both cores: a 300k build otherwise takes 20 min
+    else:
+        index.rebuild_from(documents(size))
+    return index, time.perf_counter() - started
 
 
 def build_fts5(path: Path, size: int) -> tuple[sqlite3.Connection, float]:
@@ -137,53 +155,64 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(size: int, repeat: int, folder: Path) -> None:
-    whoosh_root = folder / f"whoosh-{size}"
-    whoosh_build = build_whoosh(whoosh_root, size)
-    db, fts_build = build_fts5(folder / f"fts-{size}.db", size)
-    index = SearchIndex(whoosh_root)
-    print(f"\n{size} passages ({size // PER_EPISODE} épisodes) — construction : Whoosh {whoosh_build:.0f} s, "
-          f"FTS5 {fts_build:.0f} s")
-    print(f"{'requêtes':10} {'Whoosh p50':>11} {'p95':>8} {'FTS5 p50':>10} {'p95':>8} {'passages trouvés':>18}")
-    all_whoosh, all_fts = [], []
+def timed(call) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def measure(size: int, repeat: int, folder: Path, engines: list[str]) -> None:
+    indexes, builds = {}, {}
+    for engine in engines:
+        indexes[engine], builds[engine] = build(engine, folder / f"{engine}-{size}", size)
+    db, builds["FTS5"] = build_fts5(folder / f"fts-{size}.db", size)
+    names = [*engines, "FTS5"]
+    print(f"\n{size} passages ({size // PER_EPISODE} épisodes) — construction : "
+          + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in builds.items()))
+    print(f"{'requêtes':10} " + " ".join(f"{name + ' p50':>13} {'p95':>7}" for name in names)
+          + f" {'passages trouvés':>17}")
+    every: dict[str, list[float]] = {name: [] for name in names}
     for kind, queries in QUERIES.items():
-        whoosh_times, fts_times, found = [], [], []
+        times: dict[str, list[float]] = {name: [] for name in names}
+        found = []
         for query in queries:
-            search(index, SearchRequest(text=query))  # warm the searcher and caches once
+            request = SearchRequest(text=query)
+            for engine in engines:
+                search(indexes[engine], request)  # warm the searcher and caches once
             for _ in range(repeat):
-                started = time.perf_counter()
-                results = search(index, SearchRequest(text=query))
-                whoosh_times.append((time.perf_counter() - started) * 1000)
+                for engine in engines:
+                    times[engine].append(timed(partial(search, indexes[engine], request)))
                 if kind != "flou":
-                    started = time.perf_counter()
-                    fts5_page(db, query)
-                    fts_times.append((time.perf_counter() - started) * 1000)
-            found.append(results.passage_count)
-        all_whoosh += whoosh_times
-        all_fts += fts_times
-        fts = (f"{percentile(fts_times, .5):10.1f} {percentile(fts_times, .95):8.1f}" if fts_times
-               else f"{'—':>10} {'—':>8}")
-        print(f"{kind:10} {percentile(whoosh_times, .5):11.1f} {percentile(whoosh_times, .95):8.1f} {fts} "
-              f"{statistics.median(found):18.0f}")
-    p95_whoosh, p95_fts = percentile(all_whoosh, .95), percentile(all_fts, .95)
+                    times["FTS5"].append(timed(partial(fts5_page, db, query)))
+            found.append(search(indexes[engines[0]], request).passage_count)
+        cells = []
+        for name in names:
+            every[name] += times[name]
+            cells.append(f"{percentile(times[name], .5):13.1f} {percentile(times[name], .95):7.1f}" if times[name]
+                         else f"{'—':>13} {'—':>7}")
+        print(f"{kind:10} " + " ".join(cells) + f" {statistics.median(found):17.0f}")
+    print(f"{'tout':10} " + " ".join(f"{percentile(every[n], .5):13.1f} {percentile(every[n], .95):7.1f}"
+                                     for n in names))
     target = 50 if size <= 60_000 else 150
-    print(f"{'tout':10} {percentile(all_whoosh, .5):11.1f} {p95_whoosh:8.1f} {percentile(all_fts, .5):10.1f} "
-          f"{p95_fts:8.1f}")
-    print(f"Rapport p95 Whoosh / FTS5 : {p95_whoosh / p95_fts:.1f} ; objectif Whoosh p95 <= {target} ms : "
-          f"{'atteint' if p95_whoosh <= target else 'manqué'}")
+    fts_p95 = percentile(every["FTS5"], .95)
+    for engine in engines:
+        p95 = percentile(every[engine], .95)
+        print(f"{engine} : p95 {p95:.1f} ms, rapport p95 {engine} / FTS5 {p95 / fts_p95:.2f} ; "
+              f"objectif p95 <= {target} ms : {'atteint' if p95 <= target else 'manqué'}")
     db.close()
-    shutil.rmtree(whoosh_root, ignore_errors=True)
+    for engine in engines:
+        shutil.rmtree(folder / f"{engine}-{size}", ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[60_000, 300_000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--engines", nargs="+", choices=sorted(ENGINES), default=["whoosh", "tantivy"])
     args = parser.parse_args()
-    assert "spell_text" in build_schema().names()
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
-            measure(size, args.repeat, Path(folder))
+            measure(size, args.repeat, Path(folder), args.engines)
 
 
 if __name__ == "__main__":
