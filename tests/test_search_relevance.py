@@ -210,3 +210,10 @@ def test_suggestion_from_the_archive_vocabulary(archive):
     results = search(archive.index, SearchRequest(text="partisipation"))
     assert results.fuzzy
     assert results.suggestion == "participation"
+
+
+def test_exclusions_only_never_return_the_excluded_word(archive):
+    assert search(archive.index, SearchRequest(text="-budget")).passage_count == 0
+    results = search(archive.index, SearchRequest(text="habitants -budget"))
+    assert results.passage_count > 0
+    assert all("budget" not in p.snippet_html.lower() for g in results.episodes for p in g.passages)
