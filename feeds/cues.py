@@ -1,0 +1,139 @@
+"""Split utterances into subtitle cues (shared by the WebVTT and SRT renderers).
+
+A 40-second answer as one cue is unreadable in a podcast app, so each utterance becomes
+cues of at most ``MAX_LINES`` lines of at most ``MAX_LINE`` characters, broken between
+words. Cue times follow the word timestamps when there are any, otherwise the characters.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any, Protocol
+
+MAX_LINE = 65
+MAX_LINES = 2
+
+
+class Spoken(Protocol):
+    start: float
+    end: float
+    text: str
+    speaker: str | None
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One subtitle block: raw text lines (unescaped), the speaker's display name, and
+    ``first`` when it opens its utterance (where SRT shows ``Name: ``). A first line may be
+    empty when the ``Name: `` label leaves no room for the first word beside it."""
+
+    start: float
+    end: float
+    lines: tuple[str, ...]
+    speaker: str | None
+    first: bool
+
+
+@dataclass(frozen=True)
+class _Timed:
+    text: str
+    start: float
+    end: float
+
+
+def speaker_name(utterance: Spoken, speaker_names: dict[str, str] | None) -> str | None:
+    """The display name for an utterance's label; an unknown label stands for itself."""
+    label = utterance.speaker
+    return (speaker_names or {}).get(label or "", label) or None
+
+
+def label_width(name: str | None) -> int:
+    """Room the SRT ``Name: `` label takes on an utterance's first line (reserved in VTT too,
+    so both formats get the same cues)."""
+    return len(name) + 2 if name else 0
+
+
+def wrap(tokens: Sequence[str], reserve: int = 0) -> list[list[int]]:
+    """Greedy line breaking: token indices per line, lines of at most ``MAX_LINE`` characters
+    with ``reserve`` already taken on the first one. A token too long for any line is a line
+    of its own; if it does not fit beside the label, the first line is left empty."""
+    lines: list[list[int]] = [[]]
+    width = reserve
+    for index, token in enumerate(tokens):
+        added = len(token) + (1 if lines[-1] else 0)
+        if width + added > MAX_LINE and (lines[-1] or width):
+            lines.append([])
+            width, added = 0, len(token)
+        lines[-1].append(index)
+        width += added
+    return lines
+
+
+def _words(utterance: Any) -> list[_Timed]:
+    """Word timestamps in either stored shape (``[text, start, end, probability]`` lists from
+    the database, ``Word`` objects from the pipeline); words without visible text are dropped."""
+    timed = []
+    for word in getattr(utterance, "words", None) or ():
+        if isinstance(word, list | tuple):
+            text, start, end = word[0], word[1], word[2]
+        else:
+            text, start, end = word.text, word.start, word.end
+        if text and "".join(str(text).split()) and start is not None and end is not None:
+            timed.append(_Timed("".join(str(text).split()), float(start), float(end)))
+    return timed
+
+
+class _Clock:
+    """Maps a character offset in the utterance's text (spaces left out) to a time."""
+
+    def __init__(self, utterance: Spoken, total: int) -> None:
+        self.start, self.end, self.total = utterance.start, utterance.end, max(total, 1)
+        self.words = _words(utterance)
+        self.offsets = list(accumulate(len(word.text) for word in self.words))
+
+    def _word(self, char: int) -> _Timed:
+        # Same text as the words: exact; text edited since: proportional position.
+        position = min(char * self.offsets[-1] // self.total, self.offsets[-1] - 1)
+        return self.words[bisect_right(self.offsets, position)]
+
+    def _share(self, char: int) -> float:
+        return self.start + (self.end - self.start) * char / self.total
+
+    def begin(self, char: int) -> float:
+        """Start time of the cue whose first character is ``char``."""
+        return self._word(char).start if self.words else self._share(char)
+
+    def finish(self, char: int) -> float:
+        """End time of the cue whose last character is ``char``."""
+        return self._word(char).end if self.words else self._share(char + 1)
+
+
+def _utterance_cues(utterance: Spoken, name: str | None, not_before: float) -> Iterator[Cue]:
+    """Cues of one utterance, in order, inside its times and not before ``not_before``."""
+    tokens = utterance.text.split()
+    lines = wrap(tokens, label_width(name))
+    offsets = [0, *accumulate(len(token) for token in tokens)]
+    clock = _Clock(utterance, offsets[-1])
+    floor, ceiling = max(utterance.start, not_before), max(utterance.end, utterance.start, not_before)
+    for at in range(0, len(lines), MAX_LINES):
+        group = lines[at:at + MAX_LINES]
+        indices = [index for line in group for index in line]
+        start = min(max(clock.begin(offsets[indices[0]]), floor), ceiling)
+        end = min(max(clock.finish(offsets[indices[-1] + 1] - 1), start), ceiling)
+        yield Cue(start, end, tuple(" ".join(tokens[i] for i in line) for line in group), name, at == 0)
+        floor = end
+
+
+def cues(utterances: Iterable[Spoken], speaker_names: dict[str, str] | None = None) -> list[Cue]:
+    """All cues of a transcript, in order and never overlapping (a later utterance's cues are
+    clamped after the earlier ones' end). Empty utterances give no cue."""
+    result: list[Cue] = []
+    for utterance in utterances:
+        if not utterance.text.split():
+            continue
+        not_before = result[-1].end if result else 0.0
+        result += _utterance_cues(utterance, speaker_name(utterance, speaker_names), not_before)
+    return result
