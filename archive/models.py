@@ -33,6 +33,15 @@ class Episode(Base):
     audio_mime: Mapped[str] = mapped_column(String(40))
     audio_size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # "draft" until a producer publishes it; a published episode dated in the future is scheduled.
+    status: Mapped[str] = mapped_column(String(16), default="published", server_default="published")
+    episode_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    season: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The passage offered to share (15 to 120 s): proposed at ingest, or picked by a producer.
+    soundbite_start: Mapped[float | None] = mapped_column(Float, nullable=True)
+    soundbite_duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    soundbite_title: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    soundbite_picked: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     utterances: Mapped[list[Utterance]] = relationship(
         back_populates="episode", order_by="Utterance.position", cascade="all, delete-orphan"
@@ -134,3 +143,13 @@ class Chapter(Base):
     edited: Mapped[bool] = mapped_column(default=False)
 
     episode: Mapped[Episode] = relationship(back_populates="chapters")
+
+
+class CatalogueRevision(Base):
+    """One row counting changes to the catalogue: what the feed cache and its ETag follow."""
+
+    __tablename__ = "catalogue_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -79,6 +79,9 @@ class EpisodeMeta:
     description: str = ""
     date: dt.date = field(default_factory=dt.date.today)
     guests: tuple[Guest, ...] = ()
+    draft: bool = False  # a draft stays out of the feed until a producer publishes it
+    episode_number: int | None = None
+    season: int | None = None
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from archive import chapters as chapter_edits
+from archive import revisions, soundbites
 from archive.db import Database
 from archive.engines import open_search_index
+from archive.episode_changes import EpisodeChanges
 from archive.media import remove_media, store_media
 from archive.models import Episode, EpisodePerson, EpisodeSpeaker, Person, Utterance
 from archive.people import find_or_create_person, name_speaker, recognise_voices
@@ -78,6 +80,8 @@ class Archive:
                     slug=unique_slug(slugify(meta.title), taken), title=meta.title, description=meta.description,
                     date=meta.date, duration=audio.duration, audio_sha256=audio.sha256,
                     audio_ext=audio.extension, audio_mime=audio.mime_type, audio_size=media_file.stat().st_size,
+                    status="draft" if meta.draft else "published", episode_number=meta.episode_number,
+                    season=meta.season,
                 )
                 session.add(episode)
                 for position, utterance in enumerate(utterances):
@@ -95,8 +99,10 @@ class Archive:
                         label=voice.label, talk_time=round(voice.talk_time, 2),
                         embedding=[round(float(x), 6) for x in voice.embedding]))
                 chapter_edits.replace(episode, chapters)
+                soundbites.store(episode, soundbites.propose(episode))
                 session.flush()
                 recognise_voices(session, episode)
+                revisions.bump(session)
                 session.flush()
                 # Index inside the transaction: if indexing fails, the rows roll back too.
                 self.index.add_episode(episode)
@@ -116,6 +122,7 @@ class Archive:
         with self.db.sessions.begin() as session:
             episode = self.load_episode(session, episode_id)
             person = name_speaker(session, episode, label, name, role, organisation, host)
+            revisions.bump(session)
             session.flush()
             self.index.add_episode(episode)
             return person.slug
@@ -125,6 +132,7 @@ class Archive:
         with self.db.sessions.begin() as session:
             episode = self.load_episode(session, episode_id)
             edit(episode)
+            revisions.bump(session)
             session.flush()
             session.refresh(episode, ["chapters"])
             self.index.add_episode(episode)
@@ -138,12 +146,27 @@ class Archive:
                 return None
             for field, value in changes.items():
                 setattr(person, field, value)
+            revisions.bump(session)
             session.flush()
             if changes:
                 episode_ids = {voice.episode_id for voice in person.voices}
                 for episode_id in sorted(episode_ids):
                     self.index.add_episode(self.load_episode(session, episode_id))
             return person
+
+    def update_episode(self, episode_id: int, changes: EpisodeChanges) -> Episode:
+        """Edit what the feed and pages say of an episode (title, date, status, numbers, soundbite).
+
+        The guid never changes, so apps keep the episode they already have. Raises
+        ValueError with a French message for an impossible change.
+        """
+        with self.db.sessions.begin() as session:
+            episode = self.load_episode(session, episode_id)
+            changes.apply_to(episode)
+            revisions.bump(session)
+            session.flush()
+            self.index.add_episode(episode)
+            return episode
 
     def reindex(self) -> int:
         """Rebuild the search index from the store; returns the number of documents."""

@@ -90,6 +90,11 @@ def ingest(
     max_speakers: Annotated[int, typer.Option("--max-speakers", min=1, help="Au plus ce nombre de locuteurs.")] = 10,
     chapters: Annotated[int | None, typer.Option(
         "--chapters", min=1, help="Nombre de chapitres voulu (sinon trouvé automatiquement).")] = None,
+    draft: Annotated[bool, typer.Option(
+        "--draft", help="Garder l'épisode en brouillon, hors du flux (à publier avec « parole episode --publish »).")
+    ] = False,
+    number: Annotated[int | None, typer.Option("--number", min=1, help="Numéro de l'épisode.")] = None,
+    season: Annotated[int | None, typer.Option("--season", min=1, help="Numéro de la saison.")] = None,
 ) -> None:
     """Transcrire un épisode et l'ajouter à l'archive."""
     from ingest.diarize import SpeakerCount
@@ -101,7 +106,7 @@ def ingest(
         fail("Invité sans nom : écrivez --guest \"Nom|rôle\".")
     if min_speakers > max_speakers:
         fail("--min-speakers ne peut pas dépasser --max-speakers.")
-    meta = EpisodeMeta(title.strip(), description.strip(), _parse_date(date), guests)
+    meta = EpisodeMeta(title.strip(), description.strip(), _parse_date(date), guests, draft, number, season)
     run_ingest(file, meta, Settings(), SpeakerCount(speakers, min_speakers, max_speakers), chapters)
 
 
@@ -140,6 +145,58 @@ def speakers_command(
                 first = " ".join(" ".join(u.text for u in said[:2]).split()[:12])
                 status = " (reconnu automatiquement, à confirmer)" if voice.auto_recognized else ""
                 print(f"{voice.label}\t{names[voice.label]}{status}\t{voice.talk_time:.0f} s\t« {first} … »")
+    finally:
+        archive.close()
+
+
+@app.command("episode")
+def episode_command(
+    episode: Annotated[str, typer.Argument(help="L'épisode (son identifiant d'URL).")],
+    title: Annotated[str | None, typer.Option("--title", help="Nouveau titre (l'identifiant du flux ne change pas).")]
+    = None,
+    description: Annotated[str | None, typer.Option("--description", help="Nouvelle description.")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Date de diffusion, AAAA-MM-JJ.")] = None,
+    number: Annotated[int | None, typer.Option("--number", help="Numéro de l'épisode.")] = None,
+    season: Annotated[int | None, typer.Option("--season", help="Numéro de la saison.")] = None,
+    publish: Annotated[bool, typer.Option("--publish", help="Publier : l'épisode entre dans le flux à sa date.")]
+    = False,
+    draft: Annotated[bool, typer.Option("--draft", help="Repasser en brouillon (retiré du flux).")] = False,
+    soundbite: Annotated[tuple[float, float] | None, typer.Option(
+        "--soundbite", help="Extrait à partager : début et durée en secondes (15 à 120).")] = None,
+    propose_soundbite: Annotated[bool, typer.Option(
+        "--propose-soundbite", help="Revenir à l'extrait proposé automatiquement.")] = False,
+) -> None:
+    """Afficher ou modifier la fiche d'un épisode (titre, date, numéro, publication, extrait)."""
+    from archive.catalogue import episode_by_slug, publication_time
+    from archive.episode_changes import EpisodeChanges
+    from archive.store import Archive
+
+    if publish and draft:
+        fail("Choisissez --publish ou --draft, pas les deux.")
+    changes = EpisodeChanges(
+        title=title, description=description, date=_parse_date(date) if date else None,
+        status="published" if publish else "draft" if draft else None, episode_number=number, season=season,
+        soundbite=soundbite, clear_soundbite=propose_soundbite)
+    archive = Archive(Settings())
+    try:
+        with archive.db.session() as session:
+            found = episode_by_slug(session, episode, with_transcript=False)
+            if found is None:
+                fail(f"Épisode inconnu : « {episode} ». La liste est sur la page d'accueil du site.")
+        if changes != EpisodeChanges():
+            try:
+                found = archive.update_episode(found.id, changes)
+            except ValueError as error:
+                fail(str(error))
+        released = publication_time(found)
+        status = ("brouillon" if found.status == "draft" else
+                  f"{'publié' if released <= dt.datetime.now(dt.UTC) else 'programmé'} le {released:%d/%m/%Y}")
+        bite = (f"{found.soundbite_start:.0f} s + {found.soundbite_duration:.0f} s"
+                f"{' (choisi)' if found.soundbite_picked else ' (proposé)'}") if found.soundbite_duration else "aucun"
+        for label, value in (("Titre", found.title), ("Date", found.date.isoformat()), ("Statut", status),
+                             ("Numéro", found.episode_number or "—"), ("Saison", found.season or "—"),
+                             ("Extrait", bite), ("Identifiant du flux", found.guid)):
+            print(f"{label} : {value}")
     finally:
         archive.close()
 
