@@ -80,7 +80,8 @@ def test_feed_chapters_element_validates_against_the_namespace_schema(topics_epi
     assert chapters_elements[0].get("url").endswith("/episodes/trois-sujets/chapters.json")
     wrapper = etree.Element(f"{{{PODCAST_NS}}}test-wrapper", nsmap={"podcast": PODCAST_NS})
     for element in elements:
-        wrapper.append(element)
+        if etree.QName(element).localname != "guid":  # not in the XSD; see test_podcast_feed.py
+            wrapper.append(element)
     schema = etree.XMLSchema(etree.parse(str(NAMESPACE / "podcast-wrapper.xsd")))
     assert schema.validate(wrapper), schema.error_log
 

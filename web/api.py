@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from archive.catalogue import list_episodes
+from archive.catalogue import live_episodes
 from archive.models import Episode
 from archive.people import speaker_names
 from archive.search import SearchRequest, search
@@ -106,7 +106,7 @@ def _summary(request: Request, episode: Episode) -> dict:
 
 @router.get("/episodes", response_model=list[EpisodeSummary], summary="Épisodes, du plus récent au plus ancien")
 def api_episodes(request: Request, session: SessionDep):
-    return [_summary(request, episode) for episode in list_episodes(session)]
+    return [_summary(request, episode) for episode in live_episodes(session, dt.datetime.now(dt.UTC))]
 
 
 @router.get("/episodes/{slug}", response_model=EpisodeDetail, summary="Un épisode et sa transcription",

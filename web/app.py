@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from archive.settings import Settings
 from archive.store import Archive
 from web import api, feed_routes, pages
+from web.feed_cache import FeedCache
 from web.templating import STATIC_DIR, make_templates
 
 ERROR_TITLES = {404: "Page introuvable", 405: "Méthode non autorisée", 400: "Requête invalide"}
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.archive = archive
     app.state.templates = make_templates(settings)
+    app.state.feed_cache = FeedCache(settings)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(pages.router)
     app.include_router(feed_routes.router)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy.orm import Session
 
-from archive.catalogue import list_episodes, list_people, person_by_slug, person_passages
+from archive.catalogue import list_people, live_episodes, person_by_slug, person_passages
 from archive.media import media_path
 from archive.search import SearchRequest, search
 from archive.settings import Settings
@@ -23,7 +24,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 @router.get("/", name="home")
 def home(request: Request, session: SessionDep):
-    return render(request, "index.html", {"episodes": list_episodes(session)})
+    return render(request, "index.html", {"episodes": live_episodes(session, dt.datetime.now(dt.UTC))})
 
 
 @router.get("/recherche", name="search_page")
