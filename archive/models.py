@@ -22,7 +22,8 @@ class Episode(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True, index=True)
-    guid: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: str(uuid.uuid4()))
+    # Permanent feed identity; an episode imported from an older feed keeps that feed's guid.
+    guid: Mapped[str] = mapped_column(String(500), unique=True, default=lambda: str(uuid.uuid4()))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     date: Mapped[dt.date] = mapped_column(Date)
@@ -71,6 +72,10 @@ class Utterance(Base):
     text: Mapped[str] = mapped_column(Text)
     # [[text, start, end, probability], ...]: compact and enough to rebuild any format.
     words: Mapped[list] = mapped_column(JSON, default=list)
+    # What the machine heard, kept when a producer corrects the text.
+    original_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Bumped by each correction: a save based on an older version is refused, not lost.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     episode: Mapped[Episode] = relationship(back_populates="utterances")
 
@@ -153,3 +158,53 @@ class CatalogueRevision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Producer(Base):
+    """Someone allowed into the studio: uploads, corrects, names, publishes."""
+
+    __tablename__ = "producers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ApiToken(Base):
+    """A token a producer creates for scripts calling the write API; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Job(Base):
+    """A piece of processing done by a worker (an upload to transcribe), with its stage and outcome.
+
+    status: queued → running → done | failed; a failed job (or one whose worker died,
+    its lease expired) can be queued again. ``lease_until`` is how a job is never run
+    twice at once: a worker claims it only if nobody holds a live lease.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), default="ingest")
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    stage: Mapped[str] = mapped_column(String(40), default="")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id", ondelete="SET NULL"), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)

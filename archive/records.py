@@ -82,6 +82,7 @@ class EpisodeMeta:
     draft: bool = False  # a draft stays out of the feed until a producer publishes it
     episode_number: int | None = None
     season: int | None = None
+    guid: str | None = None  # kept from an older feed when importing it; a new one otherwise
 
 
 @dataclass(frozen=True)

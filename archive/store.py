@@ -48,6 +48,11 @@ class Archive:
         with self.db.session() as session:
             return session.scalar(select(Episode.id).limit(1)) is not None
 
+    def find_by_guid(self, guid: str) -> SavedEpisode | None:
+        with self.db.session() as session:
+            episode = session.scalar(select(Episode).where(Episode.guid == guid))
+            return SavedEpisode(episode.id, episode.slug, False) if episode else None
+
     def find_by_audio(self, sha256: str) -> SavedEpisode | None:
         with self.db.session() as session:
             episode = session.scalar(select(Episode).where(Episode.audio_sha256 == sha256))
@@ -81,7 +86,7 @@ class Archive:
                     date=meta.date, duration=audio.duration, audio_sha256=audio.sha256,
                     audio_ext=audio.extension, audio_mime=audio.mime_type, audio_size=media_file.stat().st_size,
                     status="draft" if meta.draft else "published", episode_number=meta.episode_number,
-                    season=meta.season,
+                    season=meta.season, **({"guid": meta.guid} if meta.guid else {}),
                 )
                 session.add(episode)
                 for position, utterance in enumerate(utterances):
