@@ -20,8 +20,17 @@ class Settings(BaseSettings):
     database_url: str | None = None
     model_dir: Path | None = None
     base_url: str = "http://127.0.0.1:8000"
+    # Signs studio sessions; by default a random key kept in the data folder.
+    secret_key: str | None = None
+    # The largest audio file the studio accepts (1 GB).
+    max_upload_bytes: int = 1_000_000_000
     # Whoosh (pure Python) suits an archive of a few hundred episodes; tantivy a much larger one.
     search_engine: Literal["whoosh", "tantivy"] = "whoosh"
+
+    # The work queue (Huey): SQLite in the data folder by default; redis://… lets several machines share the work.
+    queue_url: str | None = None
+    # A worker holds a job this long without a heartbeat; after that the job counts as abandoned and can be retried.
+    job_lease_seconds: float = 120.0
 
     # Transcription
     language: str = "fr"

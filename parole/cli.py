@@ -76,37 +76,47 @@ def run_ingest(path: Path, meta: EpisodeMeta, settings: Settings, speakers=None,
     return result.episode.slug
 
 
-@app.command()
-def ingest(
-    file: Annotated[Path, typer.Argument(help="Fichier audio (wav, mp3, m4a, ogg, opus, flac).")],
-    title: Annotated[str, typer.Option("--title", help="Titre de l'épisode.")],
-    description: Annotated[str, typer.Option("--description", help="Description.")] = "",
-    date: Annotated[str | None, typer.Option("--date", help="Date de diffusion, AAAA-MM-JJ.")] = None,
-    guest: Annotated[list[str] | None, typer.Option(
-        "--guest", help="Invité : « Nom|rôle|organisation » (répétable).")] = None,
-    speakers: Annotated[int | None, typer.Option(
-        "--speakers", min=1, help="Nombre exact de locuteurs, s'il est connu.")] = None,
-    min_speakers: Annotated[int, typer.Option("--min-speakers", min=1, help="Au moins ce nombre de locuteurs.")] = 1,
-    max_speakers: Annotated[int, typer.Option("--max-speakers", min=1, help="Au plus ce nombre de locuteurs.")] = 10,
-    chapters: Annotated[int | None, typer.Option(
-        "--chapters", min=1, help="Nombre de chapitres voulu (sinon trouvé automatiquement).")] = None,
-    draft: Annotated[bool, typer.Option(
-        "--draft", help="Garder l'épisode en brouillon, hors du flux (à publier avec « parole episode --publish »).")
-    ] = False,
-    number: Annotated[int | None, typer.Option("--number", min=1, help="Numéro de l'épisode.")] = None,
-    season: Annotated[int | None, typer.Option("--season", min=1, help="Numéro de la saison.")] = None,
-) -> None:
-    """Transcrire un épisode et l'ajouter à l'archive."""
-    from ingest.diarize import SpeakerCount
+# The options an episode is sent with, shared by ``parole ingest`` and ``parole enqueue``.
+AudioFile = Annotated[Path, typer.Argument(help="Fichier audio (wav, mp3, m4a, ogg, opus, flac).")]
+TitleOption = Annotated[str, typer.Option("--title", help="Titre de l'épisode.")]
+DescriptionOption = Annotated[str, typer.Option("--description", help="Description.")]
+DateOption = Annotated[str | None, typer.Option("--date", help="Date de diffusion, AAAA-MM-JJ.")]
+GuestOption = Annotated[list[str] | None, typer.Option(
+    "--guest", help="Invité : « Nom|rôle|organisation » (répétable).")]
+SpeakersOption = Annotated[int | None, typer.Option(
+    "--speakers", min=1, help="Nombre exact de locuteurs, s'il est connu.")]
+MinSpeakersOption = Annotated[int, typer.Option("--min-speakers", min=1, help="Au moins ce nombre de locuteurs.")]
+MaxSpeakersOption = Annotated[int, typer.Option("--max-speakers", min=1, help="Au plus ce nombre de locuteurs.")]
+ChaptersOption = Annotated[int | None, typer.Option(
+    "--chapters", min=1, help="Nombre de chapitres voulu (sinon trouvé automatiquement).")]
+DraftOption = Annotated[bool, typer.Option(
+    "--draft", help="Garder l'épisode en brouillon, hors du flux (à publier avec « parole episode --publish »).")]
+NumberOption = Annotated[int | None, typer.Option("--number", min=1, help="Numéro de l'épisode.")]
+SeasonOption = Annotated[int | None, typer.Option("--season", min=1, help="Numéro de la saison.")]
 
+
+def episode_meta(title: str, description: str, date: str | None, guest: list[str] | None, draft: bool,
+                 number: int | None, season: int | None) -> EpisodeMeta:
+    """The episode card from the command line, checked before any work starts."""
     if not title.strip():
         fail("Le titre ne peut pas être vide.")
     guests = tuple(Guest.parse(text) for text in guest or [])
     if any(not g.name for g in guests):
         fail("Invité sans nom : écrivez --guest \"Nom|rôle\".")
+    return EpisodeMeta(title.strip(), description.strip(), _parse_date(date), guests, draft, number, season)
+
+
+@app.command()
+def ingest(file: AudioFile, title: TitleOption, description: DescriptionOption = "", date: DateOption = None,
+           guest: GuestOption = None, speakers: SpeakersOption = None, min_speakers: MinSpeakersOption = 1,
+           max_speakers: MaxSpeakersOption = 10, chapters: ChaptersOption = None, draft: DraftOption = False,
+           number: NumberOption = None, season: SeasonOption = None) -> None:
+    """Transcrire un épisode et l'ajouter à l'archive."""
+    from ingest.diarize import SpeakerCount
+
+    meta = episode_meta(title, description, date, guest, draft, number, season)
     if min_speakers > max_speakers:
         fail("--min-speakers ne peut pas dépasser --max-speakers.")
-    meta = EpisodeMeta(title.strip(), description.strip(), _parse_date(date), guests, draft, number, season)
     run_ingest(file, meta, Settings(), SpeakerCount(speakers, min_speakers, max_speakers), chapters)
 
 
@@ -314,14 +324,32 @@ def models() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    with_worker: Annotated[bool, typer.Option(
+        "--with-worker", help="Lancer aussi un processus de travail (« parole worker »), arrêté avec le serveur.")
+    ] = False,
 ) -> None:
     """Servir le site et le flux sur http://HOST:PORT."""
     import uvicorn
 
+    from parole.worker_commands import start_worker_process, stop_worker_process
     from web.app import create_app
 
+    # The web process never transcribes: the worker is a separate process, started and stopped with it.
+    worker = start_worker_process() if with_worker else None
+    if worker is not None:
+        import signal
+
+        def end(signum: int, _frame) -> None:
+            raise SystemExit(128 + signum)
+
+        # uvicorn re-raises the SIGTERM it caught once it has shut down: let it unwind to the finally below.
+        signal.signal(signal.SIGTERM, end)
     console.print(f"Parole est servi sur http://{host}:{port}", highlight=False)
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(create_app(Settings()), host=host, port=port, log_level="warning")
+    finally:
+        if worker is not None:
+            stop_worker_process(worker)
 
 
 @app.command()
@@ -373,3 +401,7 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+from parole import feed_import_command  # noqa: E402,F401,I001  (registers "ingest-feed")
+from parole import producer_commands  # noqa: E402,F401  (registers "producers")
+from parole import worker_commands  # noqa: E402,F401  (registers "worker" and "jobs")
