@@ -31,14 +31,14 @@ def publication_time(episode: Episode | FeedEpisode) -> dt.datetime:
     return release_time(episode.date)
 
 
-def _latest_live_date(now: dt.datetime) -> dt.date:
+def latest_live_date(now: dt.datetime) -> dt.date:
     """The latest broadcast date already released at ``now``."""
     return (now.astimezone(dt.UTC) - dt.timedelta(hours=RELEASE_HOUR_UTC)).date()
 
 
 def _live(now: dt.datetime):
     """Published, and its date has come: what listeners and the feed may see."""
-    return and_(Episode.status == "published", Episode.date <= _latest_live_date(now))
+    return and_(Episode.status == "published", Episode.date <= latest_live_date(now))
 
 
 def live_episodes(session: Session, now: dt.datetime) -> list[Episode]:
@@ -77,13 +77,15 @@ class FeedEpisode:
     soundbite_duration: float | None
     soundbite_title: str | None
     soundbite_picked: bool
+    podcast_sha256: str | None
+    podcast_size: int | None
     has_chapters: bool
     people: tuple[Credit, ...]
 
 
 _FEED_COLUMNS = ("id", "slug", "guid", "title", "description", "date", "duration", "audio_ext", "audio_mime",
                  "audio_size", "episode_number", "season", "soundbite_start", "soundbite_duration",
-                 "soundbite_title", "soundbite_picked")
+                 "soundbite_title", "soundbite_picked", "podcast_sha256", "podcast_size")
 
 
 def feed_episodes(session: Session, now: dt.datetime) -> list[FeedEpisode]:
@@ -108,7 +110,7 @@ def feed_episodes(session: Session, now: dt.datetime) -> list[FeedEpisode]:
 def next_release(session: Session, now: dt.datetime) -> dt.datetime | None:
     """When the next scheduled episode goes live (None if none is scheduled)."""
     date = session.scalar(select(func.min(Episode.date)).where(Episode.status == "published",
-                                                               Episode.date > _latest_live_date(now)))
+                                                               Episode.date > latest_live_date(now)))
     return release_time(date) if date else None
 
 

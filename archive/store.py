@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from archive import chapters as chapter_edits
@@ -20,6 +21,10 @@ from archive.records import EpisodeMeta, SourceAudio, Voice
 from archive.records import Utterance as UtteranceRecord
 from archive.settings import Settings
 from archive.slugs import slugify, unique_slug
+
+
+class EditConflict(Exception):
+    """Someone else saved the same thing first; the message says so in French."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,73 @@ class Archive:
             session.flush()
             self.index.add_episode(episode)
             return episode
+
+    def attach_podcast_audio(self, episode_id: int, mp3: Path) -> None:
+        """Keep the MP3 made for podcast apps (see ingest/podcast_audio.py); the feed then offers it."""
+        from ingest.audio import file_sha256
+
+        sha256 = file_sha256(mp3)
+        stored, created = store_media(self.settings.media_dir, mp3, sha256, "mp3")
+        try:
+            with self.db.sessions.begin() as session:
+                episode = session.get(Episode, episode_id)
+                if episode is None:
+                    raise LookupError("Épisode introuvable.")
+                episode.podcast_sha256, episode.podcast_size = sha256, stored.stat().st_size
+                revisions.bump(session)
+        except BaseException:
+            if created:
+                remove_media(stored)
+            raise
+
+    def correct_utterance(self, episode_id: int, utterance_id: int, text: str, version: int) -> int:
+        """A producer's correction of what was said; returns the passage's new version.
+
+        The machine's text is kept the first time. The save is refused (EditConflict) when
+        the passage changed since the producer loaded it, so nobody's correction is lost.
+        """
+        text = " ".join(text.split())
+        if not text:
+            raise ValueError("Le texte d'un passage ne peut pas être vide.")
+        with self.db.sessions.begin() as session:
+            changed = session.execute(
+                update(Utterance)
+                .where(Utterance.id == utterance_id, Utterance.episode_id == episode_id, Utterance.version == version)
+                .values(text=text, version=Utterance.version + 1,
+                        original_text=func.coalesce(Utterance.original_text, Utterance.text))).rowcount
+            if not changed:
+                exists = session.scalar(select(Utterance.id).where(Utterance.id == utterance_id,
+                                                                   Utterance.episode_id == episode_id))
+                if exists is None:
+                    raise LookupError("Passage introuvable.")
+                raise EditConflict("Ce passage a été modifié entre-temps par quelqu'un d'autre : "
+                                   "rechargez la page pour voir sa version, puis corrigez-la.")
+            revisions.bump(session)
+            session.flush()
+            self.index.add_episode(self.load_episode(session, episode_id))
+            return version + 1
+
+    def merge_speakers(self, episode_id: int, label: str, into: str) -> None:
+        """Two labels found for one voice: every passage of ``label`` becomes ``into``'s."""
+        if label == into:
+            raise ValueError("Choisissez deux locuteurs différents.")
+        with self.db.sessions.begin() as session:
+            episode = self.load_episode(session, episode_id)
+            labels = {voice.label for voice in episode.speakers} | {u.speaker for u in episode.utterances}
+            if label not in labels or into not in labels:
+                raise ValueError("Locuteur inconnu dans cet épisode.")
+            for utterance in episode.utterances:
+                if utterance.speaker == label:
+                    utterance.speaker = into
+            merged = next((voice for voice in episode.speakers if voice.label == label), None)
+            kept = next((voice for voice in episode.speakers if voice.label == into), None)
+            if merged is not None:
+                if kept is not None:
+                    kept.talk_time = round(kept.talk_time + merged.talk_time, 2)
+                episode.speakers.remove(merged)
+            revisions.bump(session)
+            session.flush()
+            self.index.add_episode(episode)
 
     def reindex(self) -> int:
         """Rebuild the search index from the store; returns the number of documents."""

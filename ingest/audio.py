@@ -100,3 +100,33 @@ def load_audio(path: Path) -> Audio:
         )
     source = SourceAudio(path, file_sha256(path), extension, MIME_TYPES[extension], duration)
     return Audio(source, samples)
+
+
+def probe_audio(path: Path, seconds: float = 5.0) -> float:
+    """Check by content that a file is audio, decoding only its first seconds; returns the declared duration.
+
+    For uploads: a renamed text file or a broken header is refused at once, in the web
+    process, without decoding a whole hour of audio there.
+    """
+    import av
+
+    path = Path(path)
+    extension = check_file(path)
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudioError(f"Aucune piste audio dans {path.name}.")
+            stream = container.streams.audio[0]
+            decoded = 0.0
+            for frame in container.decode(stream):
+                decoded += frame.samples / (frame.sample_rate or SAMPLE_RATE)
+                if decoded >= seconds:
+                    break
+            declared = _declared_duration(path) or decoded
+    except (av.error.FFmpegError, IndexError, ValueError, OSError) as error:
+        raise AudioError(
+            f"Fichier audio illisible ({path.name}) : ce n'est pas un fichier {extension} valide."
+        ) from error
+    if decoded < 0.1:
+        raise AudioError(f"Le fichier ne contient pas de son exploitable : {path.name}")
+    return declared

@@ -11,7 +11,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from archive.settings import Settings
 from archive.store import Archive
-from web import api, feed_routes, pages
+from web import api, feed_routes, pages, studio
+from web.auth import LoginRequired, Sessions
 from web.feed_cache import FeedCache
 from web.templating import STATIC_DIR, make_templates
 
@@ -40,10 +41,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.archive = archive
     app.state.templates = make_templates(settings)
     app.state.feed_cache = FeedCache(settings)
+    app.state.sessions = Sessions(settings)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(pages.router)
     app.include_router(feed_routes.router)
+    app.include_router(studio.router)
     app.include_router(api.router, prefix="/api")
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _error: LoginRequired):
+        return studio.login_redirect(request)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):

@@ -61,3 +61,33 @@ def search_url(wanted, **changes) -> str:
               "page": ""}
     fields.update({key: "" if value is None else str(value) for key, value in changes.items()})
     return "/recherche?" + urlencode({key: value for key, value in fields.items() if value})
+
+
+DOUBTFUL = 0.5  # below this recognition confidence a word is underlined for the producer to listen again
+
+
+@dataclass(frozen=True)
+class ReviewWord:
+    text: str
+    doubtful: bool
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One passage on the studio's review page."""
+
+    utterance: Utterance
+    speaker_name: str
+    words: list[ReviewWord]  # empty once corrected: the text is then shown as the producer wrote it
+
+
+def review_rows(episode: Episode) -> list[ReviewRow]:
+    names = speaker_names(episode)
+    rows = []
+    for utterance in episode.utterances:
+        words = []
+        if utterance.original_text is None:
+            words = [ReviewWord(str(word[0]).strip(), float(word[3]) < DOUBTFUL) for word in utterance.words or []
+                     if str(word[0]).strip()]
+        rows.append(ReviewRow(utterance, names.get(utterance.speaker or "", ""), words))
+    return rows
