@@ -43,6 +43,9 @@ class Episode(Base):
     soundbite_duration: Mapped[float | None] = mapped_column(Float, nullable=True)
     soundbite_title: Mapped[str | None] = mapped_column(String(128), nullable=True)
     soundbite_picked: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # The MP3 podcast apps download (128 kb/s, loudness evened out, ID3 tags), made by the worker.
+    podcast_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    podcast_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     utterances: Mapped[list[Utterance]] = relationship(
         back_populates="episode", order_by="Utterance.position", cascade="all, delete-orphan"

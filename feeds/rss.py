@@ -111,7 +111,10 @@ def build_feed(settings: Settings, episodes: Iterable[FeedEpisode]) -> bytes:
         entry.link(href=episode_url(settings, episode))
         entry.description(_description(episode))
         entry.pubDate(publication_time(episode))
-        entry.enclosure(audio_url(settings, episode), str(episode.audio_size), episode.audio_mime)
+        if episode.podcast_sha256:  # the MP3 made for apps, when the worker has made it
+            entry.enclosure(episode_url(settings, episode, "/podcast.mp3"), str(episode.podcast_size), "audio/mpeg")
+        else:
+            entry.enclosure(audio_url(settings, episode), str(episode.audio_size), episode.audio_mime)
         entry.podcastns.duration = hhmmss(episode.duration)
         entry.podcastns.episode_number = episode.episode_number
         entry.podcastns.season = episode.season

@@ -73,3 +73,17 @@ def episode_audio(slug: str, extension: str, session: SessionDep,
         raise HTTPException(404, "Fichier audio manquant.")
     return FileResponse(path, media_type=episode.audio_mime, filename=f"{episode.slug}.{episode.audio_ext}",
                         content_disposition_type="inline")
+
+
+@router.api_route("/episodes/{slug}/podcast.mp3", methods=["GET", "HEAD"], name="episode_podcast_audio",
+                  response_class=FileResponse)
+def episode_podcast_audio(slug: str, session: SessionDep, settings: Annotated[Settings, Depends(get_settings)]):
+    """The MP3 made for podcast apps (128 kb/s, even loudness, ID3 tags), with HTTP Range support."""
+    episode = require_episode(session, slug, with_transcript=False)
+    if not episode.podcast_sha256:
+        raise HTTPException(404, "Pas encore de fichier MP3 pour cet épisode.")
+    path = media_path(settings.media_dir, episode.podcast_sha256, "mp3")
+    if not path.exists():
+        raise HTTPException(404, "Fichier audio manquant.")
+    return FileResponse(path, media_type="audio/mpeg", filename=f"{episode.slug}.mp3",
+                        content_disposition_type="inline")
