@@ -73,3 +73,23 @@ def served_archive(tmp_path_factory, model_cache, interview) -> ServedArchive:
     server = start_server(data)
     yield ServedArchive(data, "la-participation-citoyenne-au-quotidien", audio, synthesis, server)
     server.stop()
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser); .ci/run installs both."""
+    import shutil
+
+    executable = shutil.which("chromium") or "/usr/lib/chromium/chromium"
+    if not Path(executable).exists():
+        pytest.skip("Chromium absent de cette machine : apt-get install chromium (fait par .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -51,12 +51,13 @@ class Server:
             self.process.kill()
 
 
-def start_server(data_dir: Path, **extra_env: str) -> Server:
-    """``parole serve`` on a free local port, waiting until it answers."""
+def start_server(data_dir: Path, *options: str, **extra_env: str) -> Server:
+    """``parole serve [OPTIONS]`` on a free local port, waiting until it answers."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = parole_env(data_dir, PAROLE_BASE_URL=base_url, **extra_env)
-    process = subprocess.Popen([sys.executable, "-m", "parole", "serve", "--port", str(port)], cwd=REPO, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "parole", "serve", "--port", str(port), *options], cwd=REPO,
+                               env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
