@@ -43,7 +43,7 @@ def rename(episode: Episode, number: int, title: str) -> None:
 
 def split(episode: Episode, moment: float) -> Chapter:
     """Cut the chapter that contains ``moment`` in two, at the utterance that starts nearest to it."""
-    chapter = chapter_at(episode.chapters, moment)
+    chapter = chapter_at(episode.chapters, moment) if 0 <= moment < episode.duration else None
     if chapter is None:
         raise ChapterError(f"Aucun chapitre à {moment:.1f} s (durée : {episode.duration:.1f} s).")
     starts = [u.start for u in episode.utterances if chapter.start + MIN_CHAPTER < u.start < chapter.end - MIN_CHAPTER]

@@ -230,3 +230,39 @@ def test_uploads_are_checked_by_content_and_size_and_need_the_token(studio, tmp_
     listing = client.get("/studio").text
     assert "Un envoi" in listing and "<progress" in listing
     client.close()
+
+
+def test_chapters_are_edited_from_the_review_page(studio):
+    server, episode_id, password, _data = studio
+    client = logged_in(server, password)
+    token = csrf_of(client, f"/studio/episodes/{episode_id}")
+    base = f"/studio/episodes/{episode_id}"
+    assert client.post(f"{base}/chapitres/1", data={"title": "Le vote du budget", "csrf": token}).status_code == 303
+    assert 'value="Le vote du budget"' in client.get(base).text
+    assert client.post(f"{base}/coupure", data={"moment": "1.5", "csrf": token}).status_code == 303
+    assert client.get(base).text.count('name="title"') == 2  # two chapters, each with its title field
+    assert client.post(f"{base}/chapitres/1/fusion", data={"csrf": token}).status_code == 303
+    assert client.get(base).text.count('name="title"') == 1
+    last = client.post(f"{base}/chapitres/1/fusion", data={"csrf": token})
+    assert last.status_code == 400 and "le dernier" in last.text
+    outside = client.post(f"{base}/coupure", data={"moment": "999", "csrf": token})
+    assert outside.status_code == 400 and "Aucun chapitre" in outside.text
+    assert client.post(f"{base}/coupure", data={"moment": "1", "csrf": "faux"}).status_code == 403
+    client.close()
+
+
+def test_a_script_with_an_api_token_needs_no_form_token(studio):
+    server, episode_id, _password, data = studio
+    created = run_parole(data, "producers", "token", EMAIL, "--name", "import nocturne")
+    assert created.returncode == 0, created.stderr
+    token = re.search(r"une seule fois\) : (\S+)", created.stdout).group(1)
+    with httpx.Client(base_url=server.base_url) as client:
+        base = f"/studio/episodes/{episode_id}"
+        ok = client.post(f"{base}/chapitres/1", data={"title": "Le vote"},
+                         headers={"Authorization": f"Bearer {token}"})
+        assert ok.status_code == 303
+        wrong = client.post(f"{base}/chapitres/1", data={"title": "Piraté"},
+                            headers={"Authorization": "Bearer prl_faux"})
+        assert wrong.status_code == 303 and "/studio/connexion" in wrong.headers["location"]
+        page = client.get(base, headers={"Authorization": f"Bearer {token}"}).text
+        assert 'value="Le vote"' in page and "Piraté" not in page

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive import chapters as chapter_edits
 from archive.catalogue import latest_live_date, publication_time
+from archive.chapters import ChapterError
 from archive.episode_changes import EpisodeChanges
 from archive.models import Episode, Job
 from archive.people import NamingError, speaker_names
@@ -177,11 +178,33 @@ def merge_voices(episode_id: int, producer: ProducerDep, archive: ArchiveDep, la
 def rename_chapter(episode_id: int, number: int, producer: ProducerDep, archive: ArchiveDep,
                    title: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""):
     check_csrf(producer, csrf)
-    try:
-        archive.edit_chapters(episode_id, lambda episode: chapter_edits.rename(episode, number, title))
-    except ValueError as error:
-        raise HTTPException(400, str(error)) from error
+    _edit_chapters(archive, episode_id, lambda episode: chapter_edits.rename(episode, number, title))
     return _back(episode_id, "#chapitres")
+
+
+@router.post("/episodes/{episode_id}/chapitres/{number}/fusion")
+def merge_chapter(episode_id: int, number: int, producer: ProducerDep, archive: ArchiveDep,
+                  csrf: Annotated[str, Form()] = ""):
+    """Chapter ``number`` absorbs the next one (a boundary the machine put in the wrong place)."""
+    check_csrf(producer, csrf)
+    _edit_chapters(archive, episode_id, lambda episode: chapter_edits.merge(episode, number))
+    return _back(episode_id, "#chapitres")
+
+
+@router.post("/episodes/{episode_id}/coupure")
+def split_chapter(episode_id: int, producer: ProducerDep, archive: ArchiveDep,
+                  moment: Annotated[float, Form()] = 0.0, csrf: Annotated[str, Form()] = ""):
+    """A new chapter starts at the passage nearest to ``moment`` (seconds)."""
+    check_csrf(producer, csrf)
+    _edit_chapters(archive, episode_id, lambda episode: chapter_edits.split(episode, moment))
+    return _back(episode_id, "#chapitres")
+
+
+def _edit_chapters(archive: Archive, episode_id: int, edit) -> None:
+    try:
+        archive.edit_chapters(episode_id, edit)
+    except (ChapterError, ValueError) as error:
+        raise HTTPException(400, str(error)) from error
 
 
 @router.post("/episodes/{episode_id}/extrait")
