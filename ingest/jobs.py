@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, insert, or_, select, update
 
@@ -42,7 +43,11 @@ STAGE_NAMES = {"décodage": "décodage", "decode": "décodage", "transcription":
                "chapitres": "chapitres", "chapters": "chapitres", "indexation": "indexation", "index": "indexation"}
 # The share of the whole job each stage covers, so ``progress`` runs from 0 to 1 once.
 STAGE_SPANS = {"décodage": (0.0, 0.05), "transcription": (0.05, 0.75), "locuteurs": (0.75, 0.87),
-               "chapitres": (0.87, 0.9), "indexation": (0.9, 0.93), "audio du podcast": (0.93, 1.0)}
+               "chapitres": (0.87, 0.9), "indexation": (0.9, 0.93), "audio du podcast": (0.93, 1.0),
+               "import": (0.0, 1.0)}  # a feed import is one stage, its progress counted in items
+INGEST, INGEST_FEED = "ingest", "ingest-feed"
+"""Job kinds: one audio file through the pipeline; a whole podcast feed through ``ingest.feed_import``."""
+MAX_FEED_URL = 2000
 STATUS_LABELS = {"queued": "en attente", "running": "en cours", "done": "terminé", "failed": "échoué"}
 MAX_AUTOMATIC_ATTEMPTS = 3
 """A job whose worker vanished this many times is failed rather than re-queued again (it may be what kills them)."""
@@ -181,16 +186,53 @@ def enqueue_ingest(source: Archive | Settings, audio_path: Path, meta: EpisodeMe
                    "meta": meta_to_payload(meta), "chapter_count": chapter_count,
                    "speakers": None if speakers is None else
                    {"exactly": speakers.exactly, "minimum": speakers.minimum, "maximum": speakers.maximum}}
+        return _queue(settings, db, INGEST, payload, cleanup=lambda: remove_upload(settings, payload))
+
+
+def check_feed_url(url: str) -> str:
+    """The feed's web address, trimmed; a ``JobError`` (French) unless it is a plain http(s) address.
+
+    A job's feed is read by a worker on the server: a ``file://`` path or any other scheme
+    would let a web form read files there, so only the web is accepted here.
+    """
+    url = url.strip()
+    parts = urlsplit(url)
+    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname or len(url) > MAX_FEED_URL
+            or any(character.isspace() or ord(character) < 32 for character in url)):
+        raise JobError("Adresse de flux invalide : indiquez l'adresse web du flux RSS, commençant par "
+                       "http:// ou https:// (par exemple https://exemple.fr/podcast.xml).")
+    try:
+        _port = parts.port  # raises on a port that is not a number
+    except ValueError as error:
+        raise JobError("Adresse de flux invalide : le numéro de port n'en est pas un.") from error
+    return url
+
+
+def enqueue_feed_import(source: Archive | Settings, url: str) -> int:
+    """Record a queued import of the whole podcast feed at ``url`` and send it to the workers; returns its id.
+
+    The feed is fetched by a worker, never by the process that queues it (the web server
+    stays responsive). The payload keeps a ``meta`` title so job lists show something readable.
+    """
+    url = check_feed_url(url)
+    with opened(source) as (settings, db):
+        return _queue(settings, db, INGEST_FEED, {"url": url, "meta": {"title": f"Import du flux {url}"}})
+
+
+def _queue(settings: Settings, db: Database, kind: str, payload: dict[str, Any],
+           cleanup: Callable[[], None] | None = None) -> int:
+    """Insert the job row, then hand its id to Huey; if the queue is unreachable, undo both and say so."""
+    with db.engine.begin() as connection:
+        job_id = connection.execute(insert(Job).values(kind=kind, status="queued", payload=payload)
+                                    .returning(Job.id)).scalar_one()
+    try:
+        send(settings, job_id)
+    except Exception as error:
         with db.engine.begin() as connection:
-            job_id = connection.execute(insert(Job).values(kind="ingest", status="queued", payload=payload)
-                                        .returning(Job.id)).scalar_one()
-        try:
-            send(settings, job_id)
-        except Exception as error:
-            with db.engine.begin() as connection:
-                connection.execute(delete(Job).where(Job.id == job_id))
-            remove_upload(settings, payload)
-            raise JobError(f"La file de travail est injoignable ({queue_label(settings)}) : {error}") from error
+            connection.execute(delete(Job).where(Job.id == job_id))
+        if cleanup is not None:
+            cleanup()
+        raise JobError(f"La file de travail est injoignable ({queue_label(settings)}) : {error}") from error
     return job_id
 
 
@@ -263,9 +305,13 @@ def _update_held(db: Database, job_id: int, worker: str, lease_seconds: float, *
         ).rowcount == 1
 
 
-def finish(db: Database, job_id: int, episode_id: int, worker: str | None = None) -> bool:
-    """The episode is stored: the job is done, at 100 %."""
-    return _close(db, job_id, worker, status="done", episode_id=episode_id, progress=1.0, error="")
+def finish(db: Database, job_id: int, episode_id: int | None, worker: str | None = None, note: str = "") -> bool:
+    """The episode is stored (or the feed imported): the job is done, at 100 %.
+
+    ``note`` (French) is kept in ``error`` for a job that ended but not wholly well: a feed
+    import whose feed was read but some of whose items failed.
+    """
+    return _close(db, job_id, worker, status="done", episode_id=episode_id, progress=1.0, error=note)
 
 
 def fail(db: Database, job_id: int, reason: str, worker: str | None = None) -> bool:

@@ -1,4 +1,4 @@
-"""The work queue's consumer side: Huey tasks that run ingest jobs outside the web process.
+"""The work queue's consumer side: Huey tasks that run ingest and feed-import jobs outside the web process.
 
 Huey carries job ids only (SQLite file in the data folder by default, Redis when
 ``PAROLE_QUEUE_URL=redis://…`` so several machines share the work); the job's state
@@ -17,10 +17,11 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
@@ -28,6 +29,9 @@ from huey.api import TaskWrapper
 from archive.db import Database
 from archive.settings import Settings
 from ingest import jobs
+
+if TYPE_CHECKING:
+    from ingest.feed_import import FeedItem, ItemOutcome
 
 QUEUE_FILE = "queue.db"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -199,7 +203,7 @@ def note_model(settings: Settings) -> None:
 
 
 def process(job_id: int, settings: Settings, worker: str | None = None) -> str:
-    """Claim job ``job_id`` and run it; returns "done", "failed", "skipped" or "lost".
+    """Claim job ``job_id`` and run it by its kind (see ``RUNNERS``); returns "done", "failed", "skipped" or "lost".
 
     "skipped": the job is finished, failed, or held by a live worker (a duplicate
     message, or a retry racing a recovery): never run twice at once.
@@ -215,32 +219,34 @@ def process(job_id: int, settings: Settings, worker: str | None = None) -> str:
             log.info("Travail %s ignoré : %s.", job_id, state)
             return "skipped"
         job = jobs.get_job(archive.db, job_id)
-        log.info("Travail %s pris par %s : « %s » (%s).", job_id, worker, job.title, job.filename)
+        log.info("Travail %s pris par %s : « %s » (%s).", job_id, worker, job.title, job.filename or job.kind)
         return _run(archive, settings, job, worker)
     finally:
         archive.close()
 
 
-def _run(archive, settings: Settings, job: jobs.JobView, worker: str) -> str:
-    from ingest.audio import AudioError
-    from ingest.diarize import SpeakerCount
-    from ingest.models import ModelError
-    from ingest.pipeline import ingest_file
+class JobFailed(Exception):
+    """The job cannot succeed as it stands (bad audio, unreadable feed, no model); the message is French."""
 
-    reporter = JobReporter(archive.db, job.id, worker, settings)
-    speakers = SpeakerCount(**job.payload["speakers"]) if job.payload.get("speakers") else SpeakerCount()
-    started = time.perf_counter()
+
+@contextmanager
+def _expected(*kinds: type[Exception]) -> Iterator[None]:
+    """The errors a kind of job may end in, as ``JobFailed``: their message is what producers see."""
     try:
-        with reporter.heartbeat():
-            result = ingest_file(jobs.upload_path(settings, job.payload), jobs.meta_from_payload(job.payload["meta"]),
-                                 archive, settings, on_stage=reporter.on_stage, on_progress=reporter.on_progress,
-                                 speakers=speakers, chapter_count=job.payload.get("chapter_count"))
-            reporter.check()
-            if result.episode.created:
-                reporter.on_stage("audio du podcast")
-                _make_podcast_audio(archive, settings, job, result.episode.id)
-                reporter.check()
-    except (AudioError, ModelError) as error:
+        yield
+    except kinds as error:
+        raise JobFailed(str(error)) from error
+
+
+def _run(archive, settings: Settings, job: jobs.JobView, worker: str) -> str:
+    """Run a claimed job by its kind; however it ends, the job row says so (or it goes back to the queue)."""
+    runner = RUNNERS.get(job.kind)
+    if runner is None:
+        return _failed(archive.db, job.id, f"Type de travail inconnu : « {job.kind} ».", worker)
+    reporter = JobReporter(archive.db, job.id, worker, settings)
+    try:
+        return runner(archive, settings, job, reporter)
+    except JobFailed as error:
         return _failed(archive.db, job.id, str(error), worker)
     except LeaseLost:
         log.warning("Travail %s : repris par un autre processus après expiration du bail, abandonné ici.", job.id)
@@ -252,12 +258,94 @@ def _run(archive, settings: Settings, job: jobs.JobView, worker: str) -> str:
         log.exception("Travail %s : erreur inattendue.", job.id)
         stage = f" à l'étape « {reporter.stage_name} »" if reporter.stage_name else ""
         return _failed(archive.db, job.id, f"Erreur inattendue{stage} : {type(error).__name__}: {error}", worker)
-    jobs.finish(archive.db, job.id, result.episode.id, worker)
+
+
+def _ingest(archive, settings: Settings, job: jobs.JobView, reporter: JobReporter) -> str:
+    """One uploaded audio file through the pipeline, then the podcast MP3."""
+    from ingest.audio import AudioError
+    from ingest.diarize import SpeakerCount
+    from ingest.models import ModelError
+    from ingest.pipeline import ingest_file
+
+    speakers = SpeakerCount(**job.payload["speakers"]) if job.payload.get("speakers") else SpeakerCount()
+    started = time.perf_counter()
+    with _expected(AudioError, ModelError), reporter.heartbeat():
+        result = ingest_file(jobs.upload_path(settings, job.payload), jobs.meta_from_payload(job.payload["meta"]),
+                             archive, settings, on_stage=reporter.on_stage, on_progress=reporter.on_progress,
+                             speakers=speakers, chapter_count=job.payload.get("chapter_count"))
+        reporter.check()
+        if result.episode.created:
+            reporter.on_stage("audio du podcast")
+            _make_podcast_audio(archive, settings, job, result.episode.id)
+            reporter.check()
+    jobs.finish(archive.db, job.id, result.episode.id, reporter.worker)
     jobs.remove_upload(settings, job.payload)
     already = "" if result.episode.created else " (cet audio était déjà dans l'archive)"
     log.info("Travail %s terminé en %.0f s : épisode %s%s.", job.id, time.perf_counter() - started,
              result.episode.slug, already)
     return "done"
+
+
+FAILURES_LISTED = 10
+"""A feed import's note names this many failed items at most (a dead feed can fail hundreds)."""
+
+
+@dataclass
+class ItemProgress:
+    """A feed import's progress: items finished out of the feed's items, written through the job's reporter."""
+
+    reporter: JobReporter
+    job_id: int
+    total: int = 0
+    done: int = 0
+
+    def started(self, position: int, total: int, item: FeedItem) -> None:
+        log.info("Travail %s : [%s/%s] « %s »", self.job_id, position, total, item.title)
+        self.total = total
+        self.reporter.on_progress(position - 1, total)
+
+    def finished(self, outcome: ItemOutcome) -> None:
+        self.done += 1
+        self.reporter.on_progress(self.done, self.total)
+
+
+def _import_feed(archive, settings: Settings, job: jobs.JobView, reporter: JobReporter) -> str:
+    """A whole podcast feed, item after item, as ``parole ingest-feed`` does it.
+
+    The job is done once the feed was read, even if some items failed (their reasons are
+    kept in the job's note); it fails only when the feed itself cannot be read, or when
+    what is missing would fail every item alike (no speech or speaker model).
+    """
+    from ingest.feed_import import FeedError, import_feed, summary
+    from ingest.models import ModelError
+    from ingest.speaker_model import SpeakerModelError
+
+    started = time.perf_counter()
+    progress = ItemProgress(reporter, job.id)
+    with _expected(jobs.JobError, FeedError, ModelError, SpeakerModelError), reporter.heartbeat():
+        url = jobs.check_feed_url(job.payload.get("url", ""))  # a row written by hand must not read local files
+        reporter.on_stage("import")
+        report = import_feed(url, settings, settings.max_upload_bytes, progress.started, progress.finished)
+        reporter.check()
+    note = _failures_note(summary(report), report.outcomes)
+    jobs.finish(archive.db, job.id, None, reporter.worker, note)
+    log.info("Travail %s terminé en %.0f s : %s.", job.id, time.perf_counter() - started, summary(report))
+    return "done"
+
+
+def _failures_note(summary_line: str, outcomes: list[ItemOutcome]) -> str:
+    """The summary and why items failed, for the job's ``error``; empty when nothing failed."""
+    failed = [outcome for outcome in outcomes if outcome.status == "failed"]
+    if not failed:
+        return ""
+    reasons = [f"« {outcome.title} » : {outcome.reason}" for outcome in failed[:FAILURES_LISTED]]
+    if len(failed) > FAILURES_LISTED:
+        reasons.append(f"et {len(failed) - FAILURES_LISTED} autres")
+    return f"{summary_line}. Échecs : {' ; '.join(reasons)}."
+
+
+RUNNERS: dict[str, Callable[..., str]] = {jobs.INGEST: _ingest, jobs.INGEST_FEED: _import_feed}
+"""What runs a job of each kind: (archive, settings, job, reporter) → "done"; failures raise."""
 
 
 def _make_podcast_audio(archive, settings: Settings, job: jobs.JobView, episode_id: int) -> None:

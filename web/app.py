@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from archive.settings import Settings
 from archive.store import Archive
-from web import api, feed_routes, pages, studio
+from web import api, feed_routes, pages, studio, studio_import
 from web.auth import LoginRequired, Sessions
 from web.feed_cache import FeedCache
 from web.templating import STATIC_DIR, make_templates
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(feed_routes.router)
     app.include_router(studio.router)
+    app.include_router(studio_import.router)
     app.include_router(api.router, prefix="/api")
 
     @app.exception_handler(LoginRequired)

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 
 from archive import chapters as chapter_edits
@@ -95,10 +95,12 @@ def home(request: Request, producer: ProducerDep, archive: ArchiveDep):
     now = dt.datetime.now(dt.UTC)
     with archive.db.session() as session:
         episodes = session.scalars(select(Episode).order_by(Episode.date.desc(), Episode.id.desc())).all()
-        jobs = session.scalars(select(Job).where(Job.status != "done").order_by(Job.id.desc())).all()
+        # Unfinished jobs, and finished ones that left a note (a feed import where some items failed).
+        jobs = session.scalars(select(Job).where(or_(Job.status != "done", Job.error != ""))
+                               .order_by(Job.id.desc()).limit(100)).all()
     groups: dict[str, list] = {state: [] for state in STATE_LABELS}
     for job in jobs:
-        groups["failed" if job.status == "failed" else "processing"].append(job)
+        groups["processing" if job.status in ("queued", "running") else "failed"].append(job)
     for episode in episodes:
         if episode.status == "draft":
             groups["review"].append(episode)
