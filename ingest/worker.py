@@ -31,7 +31,8 @@ from archive.settings import Settings
 from ingest import jobs
 
 if TYPE_CHECKING:
-    from ingest.feed_import import FeedItem, ItemOutcome
+    from ingest.feed_import import ItemOutcome
+    from ingest.feed_reading import FeedItem
 
 QUEUE_FILE = "queue.db"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -316,7 +317,8 @@ def _import_feed(archive, settings: Settings, job: jobs.JobView, reporter: JobRe
     kept in the job's note); it fails only when the feed itself cannot be read, or when
     what is missing would fail every item alike (no speech or speaker model).
     """
-    from ingest.feed_import import FeedError, import_feed, summary
+    from ingest.feed_import import import_feed, summary
+    from ingest.feed_reading import FeedError
     from ingest.models import ModelError
     from ingest.speaker_model import SpeakerModelError
 

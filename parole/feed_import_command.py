@@ -24,7 +24,9 @@ def ingest_feed(
         "--max-bytes", min=1, help="Taille maximale d'un fichier audio, en octets (1 Go par défaut).")] = None,
 ) -> None:
     """Importer tous les épisodes d'un flux podcast existant (ses transcriptions comprises)."""
-    from ingest.feed_import import MAX_BYTES, FeedError, FeedItem, ItemOutcome, import_feed, summary
+    from ingest.downloads import MAX_BYTES
+    from ingest.feed_import import ItemOutcome, import_feed, summary
+    from ingest.feed_reading import FeedError, FeedItem
     from ingest.models import ModelError
     from ingest.speaker_model import SpeakerModelError
 

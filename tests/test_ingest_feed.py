@@ -24,22 +24,19 @@ from archive.db import Database
 from archive.models import Episode, EpisodePerson, EpisodeSpeaker, Person, Utterance
 from archive.settings import Settings
 from feeds.timefmt import webvtt
-from ingest.feed_import import (
-    FeedError,
-    ItemError,
+from ingest.downloads import ItemError, download
+from ingest.feed_import import check_location
+from ingest.feed_reading import FeedError, html_to_text, parse_feed
+from ingest.synth import Turn, synthesize
+from ingest.transcript_files import (
     TranscriptError,
-    check_location,
     cues_to_utterances,
-    download,
-    html_to_text,
-    parse_feed,
     parse_json,
     parse_srt,
     parse_transcript,
     parse_vtt,
     speaker_labels,
 )
-from ingest.synth import Turn, synthesize
 from tests.conftest import make_data_dir
 from tests.helpers import encode_mp3, run_parole
 
