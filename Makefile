@@ -15,6 +15,8 @@ install: $(BIN)/python
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# axe-core checks the pages' accessibility in the browser tests (skipped without npm).
+	@if command -v npm >/dev/null; then npm install --prefix .axe --no-audit --no-fund --no-save --silent axe-core@4; fi
 
 demo: install
 	$(BIN)/parole demo

@@ -15,6 +15,7 @@ from archive.search import SearchRequest, search
 from archive.settings import Settings
 from archive.store import Archive
 from web.deps import get_archive, get_session, get_settings, render, require_episode, search_request
+from web.timeline import draw as draw_timeline
 from web.views import transcript_blocks
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -42,7 +43,7 @@ def episode_page(request: Request, slug: str, session: SessionDep, archive: Anno
     found = search(archive.index, SearchRequest(text=q, episode_id=episode.id, per_page=500)) if q.strip() else None
     matches = {p.utterance_doc: p.snippet_html for group in found.episodes for p in group.passages} if found else {}
     return render(request, "episode.html", {"episode": episode, "blocks": transcript_blocks(episode), "q": q,
-                                            "found": found, "matches": matches})
+                                            "found": found, "matches": matches, "timeline": draw_timeline(episode)})
 
 
 @router.get("/personnes", name="people_page")
