@@ -2,7 +2,8 @@
 
 They accept anything with ``start``, ``end``, ``text`` and ``speaker`` (the archive's
 rows or the pipeline's records alike), plus ``words`` for finer cue times. The formats are
-those the Podcast Namespace ``<podcast:transcript>`` tag lists: WebVTT, SRT, HTML and JSON.
+those the Podcast Namespace ``<podcast:transcript>`` tag lists: WebVTT, SRT, HTML and JSON,
+plus plain text for people who want to quote or print a transcript.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from markupsafe import escape
 from feeds.cues import Cue, Spoken, cues, speaker_name
 from feeds.timefmt import hhmmss, webvtt
 
-__all__ = ["Spoken", "to_html", "to_json", "to_srt", "to_vtt"]
+__all__ = ["Spoken", "to_html", "to_json", "to_srt", "to_txt", "to_vtt"]
 
 
 def _vtt_escape(text: str) -> str:
@@ -89,3 +90,33 @@ def to_json(utterances: Iterable[Spoken], speaker_names: dict[str, str] | None =
             segment["speaker"] = speaker
         segments.append(segment)
     return json.dumps({"version": "1.0.0", "segments": segments}, ensure_ascii=False, indent=1)
+
+
+_TxtTurn = tuple[float, str | None, str]  # start, speaker's name, text
+
+
+def _txt_turns(utterances: Iterable[Spoken], speaker_names: dict[str, str] | None) -> list[_TxtTurn]:
+    """(start, name, text) per speaker turn: consecutive utterances of one person read as one paragraph."""
+    turns: list[_TxtTurn] = []
+    for utterance in utterances:
+        text = " ".join(utterance.text.split())
+        if not text:
+            continue
+        name = speaker_name(utterance, speaker_names)
+        if turns and turns[-1][1] == name:
+            start, _, previous = turns[-1]
+            turns[-1] = (start, name, f"{previous} {text}")
+        else:
+            turns.append((utterance.start, name, text))
+    return turns
+
+
+def to_txt(utterances: Iterable[Spoken], speaker_names: dict[str, str] | None = None, title: str = "") -> str:
+    """Plain UTF-8 text, no markup: a title line, then ``[HH:MM:SS] Nom : texte`` per speaker turn,
+    paragraphs separated by a blank line, for people who copy, quote or print a transcript."""
+    title = " ".join(title.split())  # a title with a line break would end the title line early
+    lines = [f"Transcription – {title}" if title else "Transcription"]
+    for start, name, text in _txt_turns(utterances, speaker_names):
+        who = f"{' '.join(name.split())} : " if name else ""
+        lines += ["", f"[{hhmmss(max(0, int(start)))}] {who}{text}"]
+    return "\n".join(lines) + "\n"

@@ -225,3 +225,23 @@ def test_json_one_segment_per_utterance():
     assert [s["speaker"] for s in data["segments"]] == ["Jo Spiegel", "Marie Curie", EVIL, "SPEAKER_9"]
     assert data["segments"][1] == {"startTime": LONG_START, "endTime": LONG_END, "body": LONG_TEXT,
                                    "speaker": "Marie Curie"}
+
+
+def test_txt_is_plain_text_with_one_paragraph_per_speaker_turn():
+    from feeds.transcripts import to_txt
+
+    rows = [*EPISODE[:2], _row("SPEAKER_2", 52.0, 55.0, "  Et   j'ajoute\nceci."), _row("SPEAKER_2", 55.0, 56.0, " "),
+            *EPISODE[2:], _row(None, 3725.0, 3730.0, "Voix <i>inconnue</i>.")]
+    text = to_txt(rows, NAMES, title="Épisode\n12")
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    title, *paragraphs = text.rstrip("\n").split("\n\n")
+    assert title == "Transcription – Épisode 12"
+    assert paragraphs == [
+        "[00:00:00] Jo Spiegel : Bonjour et bienvenue dans l'émission.",
+        f"[00:00:10] Marie Curie : {LONG_TEXT} Et j'ajoute ceci.",  # consecutive utterances joined
+        f"[00:00:51] {EVIL} : Une réponse sans horodatage des mots, avec du <b>gras</b> & des esperluettes, "
+        "assez longue pour tenir sur plusieurs lignes de sous-titres.",  # plain text: nothing escaped
+        "[00:01:10] SPEAKER_9 : Inconnu au bataillon.",
+        "[01:02:05] Voix <i>inconnue</i>.",
+    ]
+    assert to_txt([]) == "Transcription\n"

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from archive.settings import Settings
 from archive.store import Archive
-from web import api, feed_routes, pages, studio, studio_import
+from web import api, comments, extracts, feed_routes, pages, studio, studio_import
 from web.auth import LoginRequired, Sessions
 from web.feed_cache import FeedCache
 from web.templating import STATIC_DIR, make_templates
@@ -45,8 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(pages.router)
     app.include_router(feed_routes.router)
+    app.include_router(extracts.router)
     app.include_router(studio.router)
     app.include_router(studio_import.router)
+    app.include_router(comments.router)
     app.include_router(api.router, prefix="/api")
 
     @app.exception_handler(LoginRequired)

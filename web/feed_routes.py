@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive.people import speaker_names
 from feeds.chapters import to_chapters_json
-from feeds.transcripts import to_html, to_json, to_srt, to_vtt
+from feeds.transcripts import to_html, to_json, to_srt, to_txt, to_vtt
 from web.deps import get_session, require_episode
 
 router = APIRouter()
@@ -47,12 +47,13 @@ TRANSCRIPTS = {
     "srt": (lambda episode, names: to_srt(episode.utterances, names), "application/x-subrip; charset=utf-8"),
     "json": (lambda episode, names: to_json(episode.utterances, names), "application/json"),
     "html": (lambda episode, names: to_html(episode.utterances, names, episode.title), "text/html; charset=utf-8"),
+    "txt": (lambda episode, names: to_txt(episode.utterances, names, episode.title), "text/plain; charset=utf-8"),
 }
 
 
 @router.get("/episodes/{slug}/transcript.{extension}", name="transcript", response_class=Response)
 def transcript(slug: str, extension: str, session: SessionDep):
-    """An episode's transcript as WebVTT (with voices), SRT, Podcast Namespace JSON or HTML."""
+    """An episode's transcript as WebVTT (with voices), SRT, Podcast Namespace JSON, HTML or plain text."""
     if extension not in TRANSCRIPTS:
         raise HTTPException(404, "Format de transcription inconnu.")
     write, media_type = TRANSCRIPTS[extension]
