@@ -211,3 +211,27 @@ class Job(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+class Comment(Base):
+    """A listener's comment on an episode: hidden until a producer approves it.
+
+    The author's private edit link holds a random token; only its sha256 is kept, so a
+    copy of the database cannot be used to edit anyone's comment. ``client_hash`` is a
+    keyed hash of the sender's IP (never the IP itself), enough to spot abuse.
+    """
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    approved: Mapped[bool] = mapped_column(default=False, server_default="0", index=True)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    edit_token_sha256: Mapped[str] = mapped_column(String(64))
+    client_hash: Mapped[str] = mapped_column(String(64), default="")
+
+    episode: Mapped[Episode] = relationship()

@@ -14,6 +14,7 @@ from archive.media import media_path
 from archive.search import SearchRequest, search
 from archive.settings import Settings
 from archive.store import Archive
+from web.comments import comment_context
 from web.deps import get_archive, get_session, get_settings, render, require_episode, search_request
 from web.timeline import draw as draw_timeline
 from web.views import transcript_blocks
@@ -43,7 +44,8 @@ def episode_page(request: Request, slug: str, session: SessionDep, archive: Anno
     found = search(archive.index, SearchRequest(text=q, episode_id=episode.id, per_page=500)) if q.strip() else None
     matches = {p.utterance_doc: p.snippet_html for group in found.episodes for p in group.passages} if found else {}
     return render(request, "episode.html", {"episode": episode, "blocks": transcript_blocks(episode), "q": q,
-                                            "found": found, "matches": matches, "timeline": draw_timeline(episode)})
+                                            "found": found, "matches": matches, "timeline": draw_timeline(episode),
+                                            **comment_context(request, session, episode)})
 
 
 @router.get("/personnes", name="people_page")
