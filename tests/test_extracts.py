@@ -195,3 +195,16 @@ def test_plain_text_transcript(served):
     paragraphs = text.rstrip("\n").split("\n\n")[1:]
     assert paragraphs == [f"[{hhmmss(int(turn.start))}] {NAMES[turn.voice]} : {turn.text}"
                           for turn in served.synthesis.turns]
+
+
+def test_the_extract_cache_keeps_only_the_newest_files(tmp_path):
+    import os
+
+    from web.extracts import trim_cache
+
+    for number in range(6):
+        path = tmp_path / f"e{number}.mp3"
+        path.write_bytes(b"x")
+        os.utime(path, (1_000_000 + number, 1_000_000 + number))
+    trim_cache(tmp_path, limit=4)
+    assert sorted(p.name for p in tmp_path.glob("*.mp3")) == ["e3.mp3", "e4.mp3", "e5.mp3"]

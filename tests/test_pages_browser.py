@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from tests.helpers import REPO
@@ -104,8 +106,8 @@ def test_quote_gives_words_speaker_episode_date_and_link(page, served_archive):
     speaker = item.locator("xpath=ancestor::div[contains(@class,'turn')]").get_attribute("data-speaker")
     assert quote.startswith(f"« {words} » — {speaker}")
     assert "« La participation citoyenne au quotidien » (12 mars 2026)" in quote
-    assert quote.endswith(episode_url(served_archive, f"#t={float(start):g},{float(end):g}")) or \
-        f"#t={float(start):g}," in quote
+    link = f"#t={math.floor(float(start) * 10) / 10:g},{math.ceil(float(end) * 10) / 10:g}"
+    assert quote.endswith(" : " + episode_url(served_archive, link)), quote
 
 
 @pytest.mark.parametrize("path", ["/", "/episodes/{slug}", "/recherche?q=participation", "/personnes/jo-spiegel",

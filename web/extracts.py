@@ -25,6 +25,7 @@ from archive.store import Archive
 from ingest.extracts import ExtractError, cut_extract
 from web.deps import require_episode
 
+CACHE_LIMIT = 2000  # extracts kept on disk, so that asking for many passages cannot fill it
 router = APIRouter()
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,14 @@ def encode_extract(extract: Extract) -> None:
     except ExtractError:
         log.exception("extract of %s failed", extract.source)
         raise HTTPException(500, "Impossible de préparer cet extrait : le fichier audio est illisible.") from None
+    trim_cache(extract.cache.parent, keep=extract.cache)
+
+
+def trim_cache(folder: Path, limit: int = CACHE_LIMIT, keep: Path | None = None) -> None:
+    """Keep at most ``limit`` extracts (about 2 MB each): the least recently made go first."""
+    files = sorted((path for path in folder.glob("*.mp3") if path != keep), key=lambda path: path.stat().st_mtime)
+    for path in files[:max(0, len(files) + 1 - limit)]:
+        path.unlink(missing_ok=True)
 
 
 @router.api_route("/episodes/{slug}/extrait.mp3", methods=["GET", "HEAD"], name="episode_extract",
