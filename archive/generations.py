@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -44,3 +46,15 @@ class Generations:
 
     def discard(self, path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
+
+    @contextmanager
+    def building(self) -> Iterator[Path]:
+        """A new generation to fill: published when the block ends, discarded if it fails."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.create()
+        try:
+            yield path
+        except BaseException:
+            self.discard(path)
+            raise
+        self.publish(path)

@@ -176,18 +176,11 @@ class TantivyIndex:
 
     def rebuild_from(self, documents: Iterable[dict]) -> int:
         """A new generation holding exactly these documents, swapped in once complete."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.generations.create()
-        try:
-            count = 0
-            with self._writer(self._create(path), REBUILD_HEAP) as writer:
-                for fields in documents:
-                    writer.add_document(to_document(fields))
-                    count += 1
-        except BaseException:
-            self.generations.discard(path)
-            raise
-        self.generations.publish(path)
+        count = 0
+        with self.generations.building() as path, self._writer(self._create(path), REBUILD_HEAP) as writer:
+            for fields in documents:
+                writer.add_document(to_document(fields))
+                count += 1
         return count
 
 

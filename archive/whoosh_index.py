@@ -159,17 +159,12 @@ class WhooshIndex:
 
     def rebuild_from(self, documents: Iterable[dict], procs: int = 1) -> int:
         """A new generation holding exactly these documents, swapped in once complete."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self._new_generation()
         options = {"procs": procs, "multisegment": True, "limitmb": 256} if procs > 1 else {"limitmb": 256}
-        try:
-            count = 0
+        count = 0
+        with self.generations.building() as path:
+            whoosh_index.create_in(str(path), build_schema())
             with self._writer(whoosh_index.open_dir(str(path)), **options) as writer:
                 for document in documents:
                     writer.add_document(**document)
                     count += 1
-        except BaseException:
-            self.generations.discard(path)
-            raise
-        self.generations.publish(path)
         return count
