@@ -71,6 +71,13 @@ class Archive:
             )
         )
 
+    def _existing_episode(self, session, episode_id: int) -> Episode:
+        """The episode an edit is about; LookupError (French message) when there is none."""
+        episode = self.load_episode(session, episode_id)
+        if episode is None:
+            raise LookupError("Épisode introuvable.")
+        return episode
+
     # -- writing -------------------------------------------------------------------
 
     def save_episode(
@@ -130,7 +137,7 @@ class Archive:
                      host: bool = False) -> str:
         """Link a voice to a person (creating them if new), then refresh the episode's index documents."""
         with self.db.sessions.begin() as session:
-            episode = self.load_episode(session, episode_id)
+            episode = self._existing_episode(session, episode_id)
             person = name_speaker(session, episode, label, name, role, organisation, host)
             revisions.bump(session)
             session.flush()
@@ -140,7 +147,7 @@ class Archive:
     def edit_chapters(self, episode_id: int, edit) -> Episode:
         """Apply ``edit(episode)`` (see archive.chapters) in one transaction, then refresh the index."""
         with self.db.sessions.begin() as session:
-            episode = self.load_episode(session, episode_id)
+            episode = self._existing_episode(session, episode_id)
             edit(episode)
             revisions.bump(session)
             session.flush()
@@ -171,7 +178,7 @@ class Archive:
         ValueError with a French message for an impossible change.
         """
         with self.db.sessions.begin() as session:
-            episode = self.load_episode(session, episode_id)
+            episode = self._existing_episode(session, episode_id)
             changes.apply_to(episode)
             revisions.bump(session)
             session.flush()
@@ -228,7 +235,7 @@ class Archive:
         if label == into:
             raise ValueError("Choisissez deux locuteurs différents.")
         with self.db.sessions.begin() as session:
-            episode = self.load_episode(session, episode_id)
+            episode = self._existing_episode(session, episode_id)
             labels = {voice.label for voice in episode.speakers} | {u.speaker for u in episode.utterances}
             if label not in labels or into not in labels:
                 raise ValueError("Locuteur inconnu dans cet épisode.")

@@ -266,3 +266,17 @@ def test_a_script_with_an_api_token_needs_no_form_token(studio):
         assert wrong.status_code == 303 and "/studio/connexion" in wrong.headers["location"]
         page = client.get(base, headers={"Authorization": f"Bearer {token}"}).text
         assert 'value="Le vote"' in page and "Piraté" not in page
+
+
+def test_edits_of_an_unknown_episode_are_not_found(studio):
+    server, _episode_id, password, _data = studio
+    client = logged_in(server, password)
+    token = csrf_of(client, "/studio")
+    for path, fields in (("publication", {"action": "depublier"}), ("chapitres/1", {"title": "x"}),
+                         ("coupure", {"moment": "1"}), ("locuteurs", {"label": "SPEAKER_1", "name": "Ana"}),
+                         ("fusion", {"label": "SPEAKER_1", "into": "SPEAKER_2"}),
+                         ("extrait", {"start": "0", "duration": "20"})):
+        response = client.post(f"/studio/episodes/999999/{path}", data={**fields, "csrf": token})
+        assert response.status_code == 404, (path, response.status_code)
+    assert client.get("/studio/episodes/999999").status_code == 404
+    client.close()

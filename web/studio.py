@@ -160,6 +160,8 @@ def name_voice(episode_id: int, producer: ProducerDep, archive: ArchiveDep, labe
     try:
         archive.name_speaker(episode_id, label, name.strip()[:200], role.strip()[:300], organisation.strip()[:300],
                              host)
+    except LookupError as error:
+        raise HTTPException(404, str(error)) from error
     except NamingError as error:
         raise HTTPException(400, str(error)) from error
     return _back(episode_id, "#locuteurs")
@@ -171,6 +173,8 @@ def merge_voices(episode_id: int, producer: ProducerDep, archive: ArchiveDep, la
     check_csrf(producer, csrf)
     try:
         archive.merge_speakers(episode_id, label, into)
+    except LookupError as error:
+        raise HTTPException(404, str(error)) from error
     except ValueError as error:
         raise HTTPException(400, str(error)) from error
     return _back(episode_id, "#locuteurs")
@@ -205,6 +209,8 @@ def split_chapter(episode_id: int, producer: ProducerDep, archive: ArchiveDep,
 def _edit_chapters(archive: Archive, episode_id: int, edit) -> None:
     try:
         archive.edit_chapters(episode_id, edit)
+    except LookupError as error:
+        raise HTTPException(404, str(error)) from error
     except (ChapterError, ValueError) as error:
         raise HTTPException(400, str(error)) from error
 
@@ -251,8 +257,8 @@ def publication(episode_id: int, producer: ProducerDep, archive: ArchiveDep, act
 def _change(archive: Archive, episode_id: int, changes: EpisodeChanges) -> None:
     try:
         archive.update_episode(episode_id, changes)
-    except AttributeError as error:  # load_episode found nothing
-        raise HTTPException(404, "Épisode introuvable.") from error
+    except LookupError as error:
+        raise HTTPException(404, str(error)) from error
     except ValueError as error:
         raise HTTPException(400, str(error)) from error
 
