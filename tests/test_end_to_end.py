@@ -17,7 +17,8 @@ def test_ingested_episode_is_listed_newest_first(served_archive):
     assert page.status_code == 200
     assert 'lang="fr"' in page.text
     assert f'href="/episodes/{served_archive.slug}"' in page.text
-    assert "Jo Spiegel, maire de Kingersheim" in page.text
+    # The guest line, as read: the name links to the person's page.
+    assert '<a href="/personnes/jo-spiegel">Jo Spiegel</a>, maire de Kingersheim' in page.text
 
 
 def test_search_links_to_the_moment_the_word_was_said(served_archive):
