@@ -107,6 +107,11 @@ def feed_episodes(session: Session, now: dt.datetime) -> list[FeedEpisode]:
             for row in rows]
 
 
+def hidden_episode_ids(session: Session, now: dt.datetime) -> frozenset[int]:
+    """Drafts and episodes not yet released: public search must not show them."""
+    return frozenset(session.scalars(select(Episode.id).where(~_live(now))))
+
+
 def next_release(session: Session, now: dt.datetime) -> dt.datetime | None:
     """When the next scheduled episode goes live (None if none is scheduled)."""
     date = session.scalar(select(func.min(Episode.date)).where(Episode.status == "published",

@@ -39,6 +39,7 @@ class SearchRequest:
     sort: str = "pertinence"  # or "date"
     page: int = 1
     per_page: int = PER_PAGE
+    hidden: frozenset[int] = frozenset()  # episodes listeners may not see yet (drafts, scheduled)
 
     def filters(self) -> dict[str, str]:
         return {name: value for name in FACETS if (value := getattr(self, name))}

@@ -145,6 +145,9 @@ def search_page(index, request: SearchRequest) -> SearchResults:
     filters += [term(FACETS[name], value) for name, value in request.filters().items()]
     if request.episode_id is not None:
         filters.append(term("episode_id", str(request.episode_id)))
+    if request.hidden:
+        hidden = TQuery.term_set_query(schema, "episode_id", [str(number) for number in sorted(request.hidden)])
+        filters.append(TQuery.boolean_query([(Occur.Must, TQuery.all_query()), (Occur.MustNot, hidden)]))
     order = {"order_by_field": "date", "order": tantivy.Order.Desc} if request.by_date else {}
 
     def run(query: TQuery | None, offset: int):
@@ -180,7 +183,7 @@ def search_page(index, request: SearchRequest) -> SearchResults:
         group.passages.append(passage_from(document, snippet(spoken, terms), score))
 
     if request.whole_archive:
-        _add_episode_and_chapter_hits(searcher, schema, text, groups)
+        _add_episode_and_chapter_hits(searcher, schema, text, groups, request.hidden)
     return SearchResults(text, ranked_groups(groups, request), total, len(per_episode) or len(groups),
                          facet_values(counts, labels, request), suggestion, fuzzy, page, pages)
 
@@ -208,7 +211,7 @@ def _person_labels(searcher: tantivy.Searcher, schema: tantivy.Schema, slugs) ->
     return labels
 
 
-def _add_episode_and_chapter_hits(searcher, schema, text: str, groups: dict) -> None:
+def _add_episode_and_chapter_hits(searcher, schema, text: str, groups: dict, hidden: frozenset[int]) -> None:
     """Episodes whose title, description or guests match, and chapters whose title matches."""
     for kind, fields in (("chapter", typed.CHAPTER_FIELDS), ("episode", typed.EPISODE_FIELDS)):
         _node, query = compile_query(text, fields, schema)
@@ -217,6 +220,8 @@ def _add_episode_and_chapter_hits(searcher, schema, text: str, groups: dict) -> 
         kind_only = [TQuery.term_query(schema, "kind", kind)]
         for score, address in searcher.search(_filtered(query, kind_only), limit=50, count=False).hits:
             document = _meta(searcher, address)[0]
+            if int(document["episode_id"]) in hidden:
+                continue
             group = result_group(groups, document)
             if kind == "chapter":
                 group.chapters.append(ChapterHit(document["chapter_title"], document["start_ms"] / 1000))

@@ -12,7 +12,7 @@ import threading
 from collections import Counter, OrderedDict
 
 import numpy as np
-from whoosh.query import And, Query, Term
+from whoosh.query import And, Not, Or, Query, Term
 
 from archive import query as typed
 from archive.search import (
@@ -114,6 +114,8 @@ def search_page(index, request: SearchRequest) -> SearchResults:
     filters: list[Query] = [Term(FACETS[name], value) for name, value in request.filters().items()]
     if request.episode_id is not None:
         filters.append(Term("episode_id", str(request.episode_id)))
+    if request.hidden:
+        filters.append(Not(Or([Term("episode_id", str(number)) for number in sorted(request.hidden)])))
     sort = {"sortedby": "date", "reverse": True} if request.by_date else {}
     results = searcher.search(And([*filters, full]) if filters else full, limit=None, **sort)
     vocabulary = _Vocabulary(searcher)
@@ -144,12 +146,12 @@ def search_page(index, request: SearchRequest) -> SearchResults:
         group.passages.append(passage_from(document, snippet(document.get("text", ""), terms), score))
 
     if request.whole_archive:
-        _add_episode_and_chapter_hits(searcher, text, groups)
+        _add_episode_and_chapter_hits(searcher, text, groups, request.hidden)
     return SearchResults(text, ranked_groups(groups, request), len(docnums), len(per_episode) or len(groups),
                          facets, suggestion, fuzzy, page, pages)
 
 
-def _add_episode_and_chapter_hits(searcher, text: str, groups: dict) -> None:
+def _add_episode_and_chapter_hits(searcher, text: str, groups: dict, hidden: frozenset[int]) -> None:
     """Episodes whose title, description or guests match, and chapters whose title matches."""
     from archive.search import ChapterHit
 
@@ -157,14 +159,14 @@ def _add_episode_and_chapter_hits(searcher, text: str, groups: dict) -> None:
     episodes_query = typed.parse(text, typed.EPISODE_FIELDS)
     if chapters_query is not None:
         for hit in searcher.search(chapters_query, limit=50):
-            if hit.get("kind") != "chapter":
+            if hit.get("kind") != "chapter" or int(hit["episode_id"]) in hidden:
                 continue
             group = result_group(groups, hit.fields())
             group.chapters.append(ChapterHit(hit["chapter_title"], hit["start_ms"] / 1000))
             group.score = max(group.score, hit.score)
     if episodes_query is not None:
         for hit in searcher.search(episodes_query, limit=50):
-            if hit.get("kind") != "episode":
+            if hit.get("kind") != "episode" or int(hit["episode_id"]) in hidden:
                 continue
             group = result_group(groups, hit.fields())
             group.score = max(group.score, hit.score)

@@ -143,6 +143,11 @@ def test_drafts_and_scheduled_episodes_stay_out_until_their_time(feed_archive):
     assert "Un brouillon" not in titles and "Un épisode programmé" not in titles
     home = httpx.get(server.base_url + "/").text
     assert "Un brouillon" not in home and "Un épisode programmé" not in home
+    hidden = {slugs["Un brouillon"], slugs["Un épisode programmé"]}
+    for query in ("brouillon", "programmé", "budget participatif", "habitants"):
+        found = httpx.get(server.base_url + "/api/search", params={"q": query}).json()
+        assert not hidden & {group["slug"] for group in found["episodes"]}, query  # not public yet
+    assert "Un brouillon" not in httpx.get(server.base_url + "/recherche", params={"q": "brouillon"}).text
 
     # The scheduled episode is in the feed built for the morning of its date, not the evening before.
     from web.feed_cache import FeedCache
@@ -160,6 +165,8 @@ def test_drafts_and_scheduled_episodes_stay_out_until_their_time(feed_archive):
     assert result.returncode == 0, result.stderr
     titles = [item.title for item in feedparser.parse(_feed(server).content).entries]
     assert "Un brouillon" in titles
+    found = httpx.get(server.base_url + "/api/search", params={"q": "brouillon"}).json()
+    assert slugs["Un brouillon"] in {group["slug"] for group in found["episodes"]}  # searchable once published
     result = run_parole(data, "episode", slugs["Un brouillon"], "--draft")
     assert result.returncode == 0 and "brouillon" in result.stdout
 

@@ -217,3 +217,13 @@ def test_exclusions_only_never_return_the_excluded_word(archive):
     results = search(archive.index, SearchRequest(text="habitants -budget"))
     assert results.passage_count > 0
     assert all("budget" not in p.snippet_html.lower() for g in results.episodes for p in g.passages)
+
+
+def test_hidden_episodes_never_appear(archive):
+    everything = search(archive.index, SearchRequest(text="budget OR vélo OR médiathèque OR police"))
+    hidden = frozenset({everything.episodes[0].episode_id})
+    results = search(archive.index, SearchRequest(text="budget OR vélo OR médiathèque OR police", hidden=hidden))
+    assert results.episodes and not hidden & {group.episode_id for group in results.episodes}
+    assert results.passage_count < everything.passage_count
+    by_title = search(archive.index, SearchRequest(text=everything.episodes[0].title, hidden=hidden))
+    assert not hidden & {group.episode_id for group in by_title.episodes}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from fastapi import HTTPException, Request
 from sqlalchemy.orm import Session
 
-from archive.catalogue import episode_by_slug
+from archive.catalogue import episode_by_slug, hidden_episode_ids
 from archive.models import Episode
 from archive.search import SearchRequest
 from archive.settings import Settings
@@ -34,12 +35,18 @@ def require_episode(session: Session, slug: str, with_transcript: bool = True) -
     return episode
 
 
-def search_request(q: str = "", personne: str = "", organisation: str = "", theme: str = "", annee: str = "",
-                   tri: str = "pertinence", page: str = "1") -> SearchRequest:
-    """The search form's fields; odd values fall back to the defaults instead of failing."""
+def search_request(request: Request, q: str = "", personne: str = "", organisation: str = "", theme: str = "",
+                   annee: str = "", tri: str = "pertinence", page: str = "1") -> SearchRequest:
+    """The public search form's fields; odd values fall back to the defaults instead of failing.
+
+    Drafts and episodes not yet released are left out: their transcripts are not public yet.
+    """
     number = int(page) if page.isdigit() and len(page) < 6 else 1
+    with request.app.state.archive.db.session() as session:
+        hidden = hidden_episode_ids(session, dt.datetime.now(dt.UTC))
     return SearchRequest(text=q, personne=personne[:120], organisation=organisation[:300], theme=theme[:200],
-                         annee=annee[:4], sort="date" if tri == "date" else "pertinence", page=max(1, number))
+                         annee=annee[:4], sort="date" if tri == "date" else "pertinence", page=max(1, number),
+                         hidden=hidden)
 
 
 def render(request: Request, template: str, context: dict, status_code: int = 200):
