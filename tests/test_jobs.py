@@ -215,6 +215,10 @@ def test_sqlite_queue_end_to_end(tmp_path_factory, model_cache, tmp_path):
         db.dispose()
     server = start_server(data)
     try:
+        # Stored as a draft: indexed, but public search shows it only once it is published.
+        found = httpx.get(server.base_url + "/api/search", params={"q": "participation"}).json()
+        assert found["episodes"] == []
+        assert run_parole(data, "episode", "les-ateliers-de-quartier", "--publish").returncode == 0
         found = httpx.get(server.base_url + "/api/search", params={"q": "participation"}).json()
         assert [group["slug"] for group in found["episodes"]] == ["les-ateliers-de-quartier"]
     finally:
