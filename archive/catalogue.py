@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import Chapter, Episode, EpisodePerson, EpisodeSpeaker, Person, Utterance
+from archive.release import latest_live_date, release_time
 
 
 def _with_people():
@@ -19,21 +20,8 @@ def _with_speakers():
     return selectinload(Episode.speakers).selectinload(EpisodeSpeaker.person)
 
 
-# Broadcast dates have no hour: an episode goes out at 08:00 Paris time (07:00 UTC) on its date.
-RELEASE_HOUR_UTC = 7
-
-
-def release_time(date: dt.date) -> dt.datetime:
-    return dt.datetime.combine(date, dt.time(RELEASE_HOUR_UTC, 0), tzinfo=dt.UTC)
-
-
 def publication_time(episode: Episode | FeedEpisode) -> dt.datetime:
     return release_time(episode.date)
-
-
-def latest_live_date(now: dt.datetime) -> dt.date:
-    """The latest broadcast date already released at ``now``."""
-    return (now.astimezone(dt.UTC) - dt.timedelta(hours=RELEASE_HOUR_UTC)).date()
 
 
 def _live(now: dt.datetime):

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archive.release import latest_live_date
+
 
 @dataclass(frozen=True)
 class Word:
@@ -77,7 +79,7 @@ class Guest:
 class EpisodeMeta:
     title: str
     description: str = ""
-    date: dt.date = field(default_factory=dt.date.today)
+    date: dt.date = field(default_factory=latest_live_date)  # published now: the latest date already out
     guests: tuple[Guest, ...] = ()
     draft: bool = False  # a draft stays out of the feed until a producer publishes it
     episode_number: int | None = None

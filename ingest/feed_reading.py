@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from archive.records import EpisodeMeta, Guest
+from archive.release import latest_live_date
 from ingest.downloads import ItemError, fetch_bytes, local_path
 
 PODCAST_NAMESPACES = {
@@ -77,7 +78,7 @@ class FeedItem:
         """
         on_web = bool(self.audio_url) and urlsplit(self.audio_url).scheme in ("http", "https")
         guid = self.guid or (self.audio_url if on_web else None)
-        return EpisodeMeta(self.title[:300], self.description, self.date or dt.date.today(),
+        return EpisodeMeta(self.title[:300], self.description, self.date or latest_live_date(),
                            tuple(Guest(name) for name in self.guests), False, self.episode_number, self.season,
                            guid[:500] if guid else None)
 

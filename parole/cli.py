@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from archive.records import EpisodeMeta, Guest
+from archive.release import latest_live_date
 from archive.settings import Settings
 
 app = typer.Typer(help="Parole : l'archive de « La parole est à vous ».", no_args_is_help=True,
@@ -28,7 +29,7 @@ def fail(message: str) -> NoReturn:
 
 def _parse_date(text: str | None) -> dt.date:
     if not text:
-        return dt.date.today()
+        return latest_live_date()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -367,7 +368,7 @@ def demo(
             "La participation citoyenne au quotidien",
             "Un directeur des services techniques et une bibliothécaire racontent comment ils associent "
             "les habitants aux décisions de leur collectivité.",
-            dt.date.today(),
+            latest_live_date(),
             (Guest("Marc Durand", "directeur des services techniques", "Ville de Saint-Aubin"),
              Guest("Léa Martin", "responsable de la médiathèque", "Communauté de communes du Val")),
         )

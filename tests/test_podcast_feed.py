@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from lxml import etree
 
-from archive.catalogue import release_time
 from archive.records import Chapter, EpisodeMeta, Guest, SourceAudio, Utterance, Voice
+from archive.release import release_time
 from archive.settings import Settings
 from archive.store import Archive
 from ingest.audio import file_sha256
@@ -239,3 +239,16 @@ def test_the_four_transcripts_and_chapters_as_apps_read_them(feed_archive):
     chapter_example = json.loads((NAMESPACE / "examples_chapters_example.json").read_text())
     assert set(chapters.json()) == set(chapter_example)
     assert [c["title"] for c in chapters.json()["chapters"]] == ["Le budget participatif", "Le vote des habitants"]
+
+
+def test_an_episode_published_now_is_live_at_any_hour():
+    """Before 08:00 Paris time, today's date is not out yet: an episode published now takes the last date out."""
+    from archive.records import EpisodeMeta
+    from archive.release import latest_live_date
+
+    night = dt.datetime(2026, 11, 29, 0, 30, tzinfo=dt.UTC)
+    morning = dt.datetime(2026, 11, 29, 7, 0, tzinfo=dt.UTC)
+    assert latest_live_date(night) == dt.date(2026, 11, 28)
+    assert latest_live_date(morning) == dt.date(2026, 11, 29)
+    assert release_time(latest_live_date(night)) <= night and release_time(latest_live_date(morning)) <= morning
+    assert EpisodeMeta("Sans date").date == latest_live_date()

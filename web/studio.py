@@ -17,12 +17,13 @@ from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 
 from archive import chapters as chapter_edits
-from archive.catalogue import latest_live_date, publication_time
+from archive.catalogue import publication_time
 from archive.chapters import ChapterError
 from archive.episode_changes import EpisodeChanges
 from archive.models import Episode, Job
 from archive.people import NamingError, speaker_names
 from archive.producers import check_login
+from archive.release import latest_live_date
 from archive.store import Archive, EditConflict
 from ingest.audio import AudioError
 from ingest.jobs import JobError, enqueue_ingest, retry
@@ -229,21 +230,20 @@ def publication(episode_id: int, producer: ProducerDep, archive: ArchiveDep, act
                 date: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""):
     """Publish now, schedule for a date, or take back to draft."""
     check_csrf(producer, csrf)
-    today = dt.date.today()
     if action == "publier":
         with archive.db.session() as session:
             episode = session.get(Episode, episode_id)
             if episode is None:
                 raise HTTPException(404, "Épisode introuvable.")
             # Live at once: an episode dated today before its 08:00 release goes out dated yesterday.
-            live_date = latest_live_date(dt.datetime.now(dt.UTC))
+            live_date = latest_live_date()
             changes = EpisodeChanges(status="published", date=min(episode.date, live_date))
     elif action == "programmer":
         try:
             when = dt.date.fromisoformat(date)
         except ValueError as error:
             raise HTTPException(400, "Date invalide (format attendu : AAAA-MM-JJ).") from error
-        if when <= today:
+        if when <= latest_live_date():
             raise HTTPException(400, "Une date de programmation doit être à venir.")
         changes = EpisodeChanges(status="published", date=when)
     elif action == "depublier":
