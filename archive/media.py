@@ -33,9 +33,30 @@ def store_media(media_dir: Path, source: Path, sha256: str, extension: str) -> t
             dst.flush()
             os.fsync(dst.fileno())
         os.replace(temporary, target)
+        _sync_folder(target.parent)  # the new name itself survives a power cut
     finally:
         temporary.unlink(missing_ok=True)
     return target, True
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def remove_leftovers(target: Path) -> None:
+    """Temporary copies of ``target`` left by processes that died while writing it."""
+    from archive.write_journal import process_alive
+
+    if not target.parent.is_dir():
+        return
+    for leftover in target.parent.glob(f".{target.name}.*.tmp"):
+        pid = leftover.name[len(target.name) + 2:-len(".tmp")]
+        if not process_alive(pid):
+            leftover.unlink(missing_ok=True)
 
 
 def remove_media(path: Path) -> None:

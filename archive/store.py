@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from archive import revisions, soundbites
 from archive.db import Database
 from archive.engines import open_search_index
 from archive.episode_changes import EpisodeChanges
-from archive.media import remove_media, store_media
+from archive.media import media_path, remove_leftovers, remove_media, store_media
 from archive.models import Episode, EpisodePerson, EpisodeSpeaker, Person, Utterance
 from archive.people import find_or_create_person, name_speaker, recognise_voices
 from archive.records import Chapter as ChapterRecord
@@ -21,6 +23,7 @@ from archive.records import EpisodeMeta, SourceAudio, Voice
 from archive.records import Utterance as UtteranceRecord
 from archive.settings import Settings
 from archive.slugs import slugify, unique_slug
+from archive.write_journal import JournalEntry, WriteJournal
 
 
 class EditConflict(Exception):
@@ -41,8 +44,11 @@ class Archive:
         self.settings = settings
         self.db = Database(settings)
         self.index = open_search_index(settings)
+        self.journal = WriteJournal(settings.data_dir / "journal")
         if not self.index.is_current() or (not self.index.exists() and self._has_episodes()):
             self.reindex()  # an index from an older version, or a newly chosen engine: the store rebuilds it
+        for entry in self.journal.interrupted():
+            self._settle(entry)  # a process died in the middle of a write: put the index and media back in step
 
     def close(self) -> None:
         self.db.dispose()
@@ -63,6 +69,11 @@ class Archive:
             episode = session.scalar(select(Episode).where(Episode.audio_sha256 == sha256))
             return SavedEpisode(episode.id, episode.slug, False) if episode else None
 
+    def lacks_podcast_audio(self, episode_id: int) -> bool:
+        """No MP3 for podcast apps yet (a new episode, or one whose MP3 was cut short by a crash)."""
+        with self.db.session() as session:
+            return session.scalar(select(Episode.podcast_sha256).where(Episode.id == episode_id)) is None
+
     def load_episode(self, session, episode_id: int) -> Episode:
         return session.scalar(
             select(Episode).where(Episode.id == episode_id).options(
@@ -80,6 +91,44 @@ class Archive:
 
     # -- writing -------------------------------------------------------------------
 
+    @contextmanager
+    def _journaled(self) -> Iterator[JournalEntry]:
+        """A write whose index documents and new media files are noted in the journal (see write_journal.py).
+
+        If the write fails, they are put back in step with the store at once; if the process
+        dies, the next one to open the archive does it.
+        """
+        with self.journal.entry() as entry:
+            try:
+                yield entry
+            except BaseException:
+                with suppress(Exception):  # the store itself may be what failed: the entry then stays for later
+                    self._settle(entry)
+                raise
+
+    def _reindex_episode(self, entry: JournalEntry, episode: Episode) -> None:
+        entry.note(episode_ids=(episode.id,))
+        self.index.add_episode(episode)
+
+    def _settle(self, entry: JournalEntry) -> None:
+        """After an unfinished write: each noted episode indexed as the store has it, unused new media removed."""
+        with self.db.session() as session:
+            for episode_id in sorted(entry.episode_ids):
+                episode = self.load_episode(session, episode_id)
+                if episode is None:
+                    self.index.delete_episode(episode_id)
+                else:
+                    self.index.add_episode(episode)
+            for name in sorted(entry.media):
+                path = Path(name)
+                sha256 = path.stem
+                used = session.scalar(select(Episode.id).where(
+                    (Episode.audio_sha256 == sha256) | (Episode.podcast_sha256 == sha256)).limit(1))
+                if used is None:
+                    remove_media(path)
+                remove_leftovers(path)
+        entry.path.unlink(missing_ok=True)
+
     def save_episode(
         self, meta: EpisodeMeta, audio: SourceAudio, utterances: list[UtteranceRecord], voices: list[Voice] = (),
         chapters: list[ChapterRecord] = (),
@@ -88,9 +137,9 @@ class Archive:
         existing = self.find_by_audio(audio.sha256)
         if existing:
             return existing
-        media_file, media_created = store_media(self.settings.media_dir, audio.path, audio.sha256, audio.extension)
-        indexed_id: int | None = None
-        try:
+        with self._journaled() as entry:
+            entry.note(media=(media_path(self.settings.media_dir, audio.sha256, audio.extension),))
+            media_file, _created = store_media(self.settings.media_dir, audio.path, audio.sha256, audio.extension)
             with self.db.sessions.begin() as session:
                 taken = lambda slug: session.scalar(select(Episode.id).where(Episode.slug == slug)) is not None  # noqa: E731
                 episode = Episode(
@@ -121,43 +170,36 @@ class Archive:
                 recognise_voices(session, episode)
                 revisions.bump(session)
                 session.flush()
-                # Index inside the transaction: if indexing fails, the rows roll back too.
-                self.index.add_episode(episode)
-                indexed_id = episode.id
+                # Indexed before the commit: should the commit fail, the journal entry takes the documents out.
+                self._reindex_episode(entry, episode)
                 saved = SavedEpisode(episode.id, episode.slug, True)
-        except BaseException:
-            if indexed_id is not None:
-                self.index.delete_episode(indexed_id)
-            if media_created:
-                remove_media(media_file)
-            raise
         return saved
 
     def name_speaker(self, episode_id: int, label: str, name: str, role: str = "", organisation: str = "",
                      host: bool = False) -> str:
         """Link a voice to a person (creating them if new), then refresh the episode's index documents."""
-        with self.db.sessions.begin() as session:
+        with self._journaled() as entry, self.db.sessions.begin() as session:
             episode = self._existing_episode(session, episode_id)
             person = name_speaker(session, episode, label, name, role, organisation, host)
             revisions.bump(session)
             session.flush()
-            self.index.add_episode(episode)
+            self._reindex_episode(entry, episode)
             return person.slug
 
     def edit_chapters(self, episode_id: int, edit) -> Episode:
         """Apply ``edit(episode)`` (see archive.chapters) in one transaction, then refresh the index."""
-        with self.db.sessions.begin() as session:
+        with self._journaled() as entry, self.db.sessions.begin() as session:
             episode = self._existing_episode(session, episode_id)
             edit(episode)
             revisions.bump(session)
             session.flush()
             session.refresh(episode, ["chapters"])
-            self.index.add_episode(episode)
+            self._reindex_episode(entry, episode)
             return episode
 
     def update_person(self, slug: str, changes: dict[str, str]) -> Person | None:
         """Edit a person's card; their passages are re-indexed when the role shown beside them changes."""
-        with self.db.sessions.begin() as session:
+        with self._journaled() as entry, self.db.sessions.begin() as session:
             person = session.scalar(select(Person).where(Person.slug == slug))
             if person is None:
                 return None
@@ -168,7 +210,7 @@ class Archive:
             if changes:
                 episode_ids = {voice.episode_id for voice in person.voices}
                 for episode_id in sorted(episode_ids):
-                    self.index.add_episode(self.load_episode(session, episode_id))
+                    self._reindex_episode(entry, self.load_episode(session, episode_id))
             return person
 
     def update_episode(self, episode_id: int, changes: EpisodeChanges) -> Episode:
@@ -177,12 +219,12 @@ class Archive:
         The guid never changes, so apps keep the episode they already have. Raises
         ValueError with a French message for an impossible change.
         """
-        with self.db.sessions.begin() as session:
+        with self._journaled() as entry, self.db.sessions.begin() as session:
             episode = self._existing_episode(session, episode_id)
             changes.apply_to(episode)
             revisions.bump(session)
             session.flush()
-            self.index.add_episode(episode)
+            self._reindex_episode(entry, episode)
             return episode
 
     def attach_podcast_audio(self, episode_id: int, mp3: Path) -> None:
@@ -190,18 +232,15 @@ class Archive:
         from ingest.audio import file_sha256
 
         sha256 = file_sha256(mp3)
-        stored, created = store_media(self.settings.media_dir, mp3, sha256, "mp3")
-        try:
+        with self._journaled() as entry:
+            entry.note(media=(media_path(self.settings.media_dir, sha256, "mp3"),))
+            stored, _created = store_media(self.settings.media_dir, mp3, sha256, "mp3")
             with self.db.sessions.begin() as session:
                 episode = session.get(Episode, episode_id)
                 if episode is None:
                     raise LookupError("Épisode introuvable.")
                 episode.podcast_sha256, episode.podcast_size = sha256, stored.stat().st_size
                 revisions.bump(session)
-        except BaseException:
-            if created:
-                remove_media(stored)
-            raise
 
     def correct_utterance(self, episode_id: int, utterance_id: int, text: str, version: int) -> int:
         """A producer's correction of what was said; returns the passage's new version.
@@ -212,7 +251,7 @@ class Archive:
         text = " ".join(text.split())
         if not text:
             raise ValueError("Le texte d'un passage ne peut pas être vide.")
-        with self.db.sessions.begin() as session:
+        with self._journaled() as entry, self.db.sessions.begin() as session:
             changed = session.execute(
                 update(Utterance)
                 .where(Utterance.id == utterance_id, Utterance.episode_id == episode_id, Utterance.version == version)
@@ -227,14 +266,14 @@ class Archive:
                                    "rechargez la page pour voir sa version, puis corrigez-la.")
             revisions.bump(session)
             session.flush()
-            self.index.add_episode(self.load_episode(session, episode_id))
+            self._reindex_episode(entry, self.load_episode(session, episode_id))
             return version + 1
 
     def merge_speakers(self, episode_id: int, label: str, into: str) -> None:
         """Two labels found for one voice: every passage of ``label`` becomes ``into``'s."""
         if label == into:
             raise ValueError("Choisissez deux locuteurs différents.")
-        with self.db.sessions.begin() as session:
+        with self._journaled() as entry, self.db.sessions.begin() as session:
             episode = self._existing_episode(session, episode_id)
             labels = {voice.label for voice in episode.speakers} | {u.speaker for u in episode.utterances}
             if label not in labels or into not in labels:
@@ -250,7 +289,7 @@ class Archive:
                 episode.speakers.remove(merged)
             revisions.bump(session)
             session.flush()
-            self.index.add_episode(episode)
+            self._reindex_episode(entry, episode)
 
     def reindex(self) -> int:
         """Rebuild the search index from the store; returns the number of documents."""
