@@ -395,16 +395,36 @@ def _why_not_retryable(job: JobView | None, job_id: int) -> str:
             f"il pourra être relancé après {until}.")
 
 
-def recover(settings: Settings) -> list[int]:
-    """Re-queue jobs whose worker vanished (lease expired); fail those that already wore out several workers.
+def _holder_gone(db: Database, job: JobView) -> bool:
+    """A job held by a process of this machine that no longer exists: its lease is ended now.
 
-    Run every minute by each consumer's scheduler, so a dead worker's job resumes
-    without anyone typing ``parole jobs --retry``.
+    A worker restarted after a crash takes its job back at once instead of waiting out the lease.
+    """
+    import os
+    import socket
+
+    from archive.write_journal import process_alive
+
+    host, _, pid = (job.worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid() or process_alive(pid):
+        return False
+    with db.engine.begin() as connection:
+        return connection.execute(update(Job).where(
+            (Job.id == job.id) & (Job.status == "running") & (Job.worker == job.worker)).values(
+            lease_until=now() - dt.timedelta(seconds=1))).rowcount == 1
+
+
+def recover(settings: Settings) -> list[int]:
+    """Re-queue jobs whose worker vanished (lease expired, or its process here is gone); fail those that already
+    wore out several workers.
+
+    Run when a consumer starts and every minute by its scheduler, so a dead worker's job
+    resumes without anyone typing ``parole jobs --retry``.
     """
     requeued = []
     with opened(settings) as (_settings, db):
         for job in list_jobs(db, limit=1000, status="running"):
-            if not job.abandoned:
+            if not job.abandoned and not _holder_gone(db, job):
                 continue
             if job.attempts >= MAX_AUTOMATIC_ATTEMPTS:
                 fail(db, job.id, f"Le traitement s'est interrompu {job.attempts} fois (le processus de travail a "

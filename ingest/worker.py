@@ -275,7 +275,7 @@ def _ingest(archive, settings: Settings, job: jobs.JobView, reporter: JobReporte
                              archive, settings, on_stage=reporter.on_stage, on_progress=reporter.on_progress,
                              speakers=speakers, chapter_count=job.payload.get("chapter_count"))
         reporter.check()
-        if result.episode.created:
+        if archive.lacks_podcast_audio(result.episode.id):
             reporter.on_stage("audio du podcast")
             _make_podcast_audio(archive, settings, job, result.episode.id)
             reporter.check()
@@ -400,6 +400,11 @@ def run_consumer(settings: Settings, workers: int = 1) -> None:
     Workers are forked processes (each loads its own model on its first job); nothing
     holding a database connection or a model exists in this parent before the fork.
     """
+    from archive.store import Archive
+
+    Archive(settings).close()  # opening settles the writes a dead process left unfinished (archive/write_journal.py)
+    for job_id in jobs.recover(settings):  # jobs of a worker that died here (kill -9, power cut) resume now
+        log.info("Travail %s : son processus de travail a disparu, il est remis dans la file.", job_id)
     queue = get_queue(settings)
     consumer = queue.huey.create_consumer(
         workers=workers, worker_type="process", periodic=True, initial_delay=0.1, backoff=1.15, max_delay=1.0,
