@@ -8,6 +8,7 @@ chapters and a soundbite.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -78,10 +79,14 @@ def _description(episode: FeedEpisode) -> str:
     return text
 
 
-def build_feed(settings: Settings, episodes: Iterable[FeedEpisode]) -> bytes:
+def build_feed(settings: Settings, episodes: Iterable[FeedEpisode], last_build: dt.datetime | None = None) -> bytes:
+    """The feed's bytes. ``last_build`` is when the catalogue last changed: the same catalogue then gives the
+    same bytes (and ETag) in every server process, where feedgen would write the current time."""
     base = settings.public_base_url
     episodes = sorted(episodes, key=lambda e: (e.date, e.id))
     fg = FeedGenerator()
+    if last_build is not None:
+        fg.lastBuildDate(last_build)
     # feedgen's iTunes extension for the channel only: the items' few iTunes tags are written by
     # ours, which keeps a thousand-episode feed well under half a second.
     fg.register_extension("podcast", PodcastExtension, None)

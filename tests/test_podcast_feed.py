@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from pathlib import Path
 
@@ -252,3 +253,19 @@ def test_an_episode_published_now_is_live_at_any_hour():
     assert latest_live_date(morning) == dt.date(2026, 11, 29)
     assert release_time(latest_live_date(night)) <= night and release_time(latest_live_date(morning)) <= morning
     assert EpisodeMeta("Sans date").date == latest_live_date()
+
+
+def test_every_server_process_gives_the_same_etag(feed_archive):
+    """Apps reach whichever server process answers: an unchanged feed must be the same bytes in all of them."""
+    from web.feed_cache import FeedCache
+
+    data, _server, _slugs = feed_archive
+    store = Archive(Settings(data_dir=data))
+    try:
+        with store.db.session() as session:
+            first = FeedCache(Settings(data_dir=data)).get(session)
+            time.sleep(1.1)  # a feed stamped with the time of its build would now differ
+            second = FeedCache(Settings(data_dir=data)).get(session)
+    finally:
+        store.close()
+    assert second.body == first.body and second.etag == first.etag

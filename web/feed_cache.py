@@ -79,9 +79,11 @@ class FeedCache:
     def _build(self, session: Session, now: dt.datetime) -> BuiltFeed:
         revision, changed_at = revisions.current(session)
         episodes = feed_episodes(session, now)
-        body = build_feed(self.settings, episodes)
         moments = [publication_time(e) for e in episodes] + ([changed_at] if changed_at else [])
         last_modified = max(moments, default=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).replace(microsecond=0)
+        last_modified = min(last_modified, now.replace(microsecond=0))
+        # Built from the catalogue alone: every server process gives the same bytes, so the same ETag.
+        body = build_feed(self.settings, episodes, last_build=last_modified)
         valid_until = next_release(session, now) or dt.datetime.max.replace(tzinfo=dt.UTC)
         etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-        return BuiltFeed(revision, valid_until, body, etag, min(last_modified, now.replace(microsecond=0)))
+        return BuiltFeed(revision, valid_until, body, etag, last_modified)

@@ -22,14 +22,11 @@ OPEN_TO_ALL = {"Access-Control-Allow-Origin": "*"}
 async def feed(request: Request):
     """The podcast feed; apps polling it get 304 while nothing changed.
 
-    Async so that an unchanged feed (one primary-key read) skips the thread pool; a
-    rebuild, which takes a while, runs in it.
+    Even the freshness check reads the database, so it runs in the thread pool: a blocking
+    read on the event loop would stall every request when the connection pool is busy.
     """
     cache, database = request.app.state.feed_cache, request.app.state.archive.db
-    with database.session() as session:
-        built = cache.fresh(session)
-    if built is None:
-        built = await run_in_threadpool(_build, cache, database)
+    built = await run_in_threadpool(_build, cache, database)
     headers = {"ETag": built.etag, "Last-Modified": built.last_modified_header, "Cache-Control": "no-cache"}
     if built.not_modified(request.headers.get("if-none-match"), request.headers.get("if-modified-since")):
         return Response(status_code=304, headers=headers)
