@@ -328,6 +328,9 @@ def serve(
     with_worker: Annotated[bool, typer.Option(
         "--with-worker", help="Lancer aussi un processus de travail (« parole worker »), arrêté avec le serveur.")
     ] = False,
+    workers: Annotated[int, typer.Option(
+        "--workers", help="Nombre de processus web (chacun lit sa configuration dans les variables PAROLE_*).")
+    ] = 1,
 ) -> None:
     """Servir le site et le flux sur http://HOST:PORT."""
     import uvicorn
@@ -335,6 +338,12 @@ def serve(
     from parole.worker_commands import start_worker_process, stop_worker_process
     from web.app import create_app
 
+    if not 1 <= workers <= 64:
+        fail(f"--workers doit être compris entre 1 et 64 (reçu : {workers}).")
+    # Bounded waits and load: idle keep-alive connections close after 10 s, a stop waits 20 s at most for
+    # requests in flight, and past 500 open connections per process new ones get 503 instead of queueing.
+    limits = {"timeout_keep_alive": 10, "timeout_graceful_shutdown": 20, "limit_concurrency": 500,
+              "backlog": 1024, "server_header": False}
     # The web process never transcribes: the worker is a separate process, started and stopped with it.
     worker = start_worker_process() if with_worker else None
     if worker is not None:
@@ -347,7 +356,11 @@ def serve(
         signal.signal(signal.SIGTERM, end)
     console.print(f"Parole est servi sur http://{host}:{port}", highlight=False)
     try:
-        uvicorn.run(create_app(Settings()), host=host, port=port, log_level="warning")
+        if workers == 1:
+            uvicorn.run(create_app(Settings()), host=host, port=port, log_level="warning", **limits)
+        else:  # each process builds its own application from the PAROLE_* settings
+            uvicorn.run("web.app:create_app", factory=True, workers=workers, host=host, port=port,
+                        log_level="warning", **limits)
     finally:
         if worker is not None:
             stop_worker_process(worker)

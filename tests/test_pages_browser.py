@@ -30,7 +30,10 @@ def current_time(page) -> float:
 
 
 def wait_for_time(page, expected: float, tolerance: float = 0.6) -> None:
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {expected}) < {tolerance}")
+    # Predicates are written as functions: Playwright re-evaluates a bare expression with eval() at each
+    # poll, which the site's Content-Security-Policy (no 'unsafe-eval') rightly refuses.
+    player = "document.getElementById('player')"
+    page.wait_for_function(f"() => Math.abs({player}.currentTime - {expected}) < {tolerance}")
 
 
 def test_clicking_an_utterance_plays_from_its_start(page, served_archive):
@@ -51,8 +54,8 @@ def test_a_time_fragment_opens_the_episode_there_and_plays_the_passage(page, ser
     # Browsers refuse to play before a gesture: the listener presses play, the passage stops at its end.
     page.locator("h1").click()
     page.keyboard.press(" ")
-    page.wait_for_function("document.getElementById('player').currentTime > 10.5")
-    page.wait_for_function("document.getElementById('player').paused", timeout=10_000)
+    page.wait_for_function("() => document.getElementById('player').currentTime > 10.5")
+    page.wait_for_function("() => document.getElementById('player').paused", timeout=10_000)
     assert 11.5 <= current_time(page) <= 13.0
 
 
@@ -63,7 +66,7 @@ def test_the_highlight_follows_playback(page, served_archive):
         item = items.nth(index)
         start = float(item.get_attribute("data-start"))
         page.evaluate(f"document.getElementById('player').currentTime = {start + 0.2}")
-        page.wait_for_function(f"document.querySelector('.utterance.current') && "
+        page.wait_for_function(f"() => document.querySelector('.utterance.current') && "
                                f"document.querySelector('.utterance.current').id === '{item.get_attribute('id')}'")
     assert page.locator(".utterance.current").count() == 1
 
@@ -110,9 +113,21 @@ def test_quote_gives_words_speaker_episode_date_and_link(page, served_archive):
     assert quote.endswith(" : " + episode_url(served_archive, link)), quote
 
 
+@pytest.fixture
+def axe_page(browser):
+    """A page whose context ignores the site's Content-Security-Policy, only so that axe-core can be injected
+    as a script; every other test here runs under the policy (see also tests/test_security_headers.py)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
 @pytest.mark.parametrize("path", ["/", "/episodes/{slug}", "/recherche?q=participation", "/personnes/jo-spiegel",
                                   "/studio/connexion"])
-def test_no_accessibility_violation_at_wcag_aa(page, served_archive, path):
+def test_no_accessibility_violation_at_wcag_aa(axe_page, served_archive, path):
+    page = axe_page
     if not AXE.exists():
         pytest.skip(f"axe-core absent ({AXE}) : npm install --prefix .axe axe-core@4 (fait par make test)")
     response = page.goto(served_archive.url + path.format(slug=served_archive.slug))

@@ -33,6 +33,10 @@ def test_upload_review_publish_then_search_and_feed(studio_with_worker, browser,
     audio, _synthesis = interview
     page = browser.new_page()
     page.set_default_timeout(20_000)
+    # The whole round runs under the site's Content-Security-Policy: anything it blocks is reported here.
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
 
     page.goto(server.base_url + "/studio")
     assert "/studio/connexion" in page.url
@@ -84,4 +88,5 @@ def test_upload_review_publish_then_search_and_feed(studio_with_worker, browser,
     assert enclosure["href"].endswith("/podcast.mp3") and enclosure["type"] == "audio/mpeg"
     mp3 = httpx.get(enclosure["href"])
     assert mp3.status_code == 200 and mp3.content[:3] == b"ID3" and len(mp3.content) == int(enclosure["length"])
+    assert blocked == []
     page.close()
