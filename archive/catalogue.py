@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from archive.analysis import fold
 from archive.models import Chapter, Episode, EpisodePerson, EpisodeSpeaker, Person, Utterance
 from archive.release import latest_live_date, release_time
 
@@ -128,11 +129,12 @@ class PersonSummary:
 
 
 def list_people(session: Session) -> list[PersonSummary]:
-    """Everyone who took part in an episode, by name, with how many episodes."""
+    """Everyone who took part in an episode, in French alphabetical order, with how many episodes."""
     counts = dict(session.execute(
         select(EpisodePerson.person_id, func.count(func.distinct(EpisodePerson.episode_id)))
         .group_by(EpisodePerson.person_id)).all())
-    people = session.scalars(select(Person).order_by(Person.name))
+    # Sorted here, not by the database: SQLite and PostgreSQL collate accents differently ("Émilie" before "Zoé").
+    people = sorted(session.scalars(select(Person)), key=lambda person: (fold(person.name), person.name, person.id))
     return [PersonSummary(person, counts.get(person.id, 0)) for person in people]
 
 

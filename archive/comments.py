@@ -60,7 +60,7 @@ def now_utc() -> dt.datetime:
 
 
 def aware(value: dt.datetime) -> dt.datetime:
-    """SQLite gives naive UTC back; everything here compares aware datetimes."""
+    """Stored moments come back aware (archive.models.UTCDateTime); one built in memory may be naive UTC."""
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 

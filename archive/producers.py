@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from archive.models import ApiToken, Producer
 
 MIN_PASSWORD_LENGTH = 12
+MAX_EMAIL_LENGTH = 320  # the column's length, and the longest address the standards allow
 FREE_FAILURES = 2
 MAX_WAIT = dt.timedelta(minutes=5)
 _hasher = PasswordHasher()
@@ -47,6 +48,8 @@ def add_producer(session: Session, email: str, password: str) -> Producer:
     email = normalise_email(email)
     if not _EMAIL.match(email):
         raise AccountError(f"Adresse électronique invalide : « {email} ».")
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise AccountError(f"Adresse électronique trop longue : {MAX_EMAIL_LENGTH} caractères au plus.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.")
     if session.scalar(select(Producer).where(Producer.email == email)) is not None:

@@ -9,19 +9,22 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from archive.models import CatalogueRevision
 
 
 def bump(session: Session) -> None:
-    """Count one more change, inside the caller's transaction (so a rolled-back write counts nothing)."""
-    row = session.get(CatalogueRevision, 1)
-    if row is None:
-        session.add(CatalogueRevision(id=1, number=1, changed_at=dt.datetime.now(dt.UTC)))
-    else:
-        row.number += 1
-        row.changed_at = dt.datetime.now(dt.UTC)
+    """Count one more change, inside the caller's transaction (so a rolled-back write counts nothing).
+
+    One statement that adds 1 in the database: two processes writing at once (the site and
+    a worker on PostgreSQL) both count, where reading then writing the number would lose one.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    now = dt.datetime.now(dt.UTC)
+    session.execute(insert(CatalogueRevision).values(id=1, number=1, changed_at=now).on_conflict_do_update(
+        index_elements=[CatalogueRevision.id], set_={"number": CatalogueRevision.number + 1, "changed_at": now}))
 
 
 def current(session: Session) -> tuple[int, dt.datetime | None]:
@@ -30,7 +33,4 @@ def current(session: Session) -> tuple[int, dt.datetime | None]:
                           .where(CatalogueRevision.id == 1)).first()
     if row is None:
         return 0, None
-    changed_at = row.changed_at
-    if changed_at is not None and changed_at.tzinfo is None:  # SQLite gives naive UTC back
-        changed_at = changed_at.replace(tzinfo=dt.UTC)
-    return row.number, changed_at
+    return row.number, row.changed_at

@@ -12,11 +12,23 @@ from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# URL schemes people write for PostgreSQL; SQLAlchemy would read them as psycopg2, which Parole does not install.
+_POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def with_installed_driver(url: str) -> str:
+    """``postgresql://…`` or ``postgres://…`` → ``postgresql+psycopg://…`` (psycopg 3); other URLs unchanged."""
+    for scheme in _POSTGRESQL_SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PAROLE_", extra="ignore")
 
     data_dir: Path = Path("parole-data")
+    # SQLite in the data folder by default; postgresql://user:password@host/base for a shared server.
     database_url: str | None = None
     model_dir: Path | None = None
     base_url: str = "http://127.0.0.1:8000"
@@ -53,7 +65,7 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            return with_installed_driver(self.database_url.strip())
         return f"sqlite:///{(self.data_dir / 'parole.db').resolve()}"
 
     @property

@@ -1,4 +1,4 @@
-"""Bad files never leave anything behind: exit code 2, one French line, the archive unchanged."""
+"""Bad files never leave anything behind: exit code 2, one French line, the archive unchanged (on each database)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,14 @@ from sqlalchemy import func, select
 from archive.db import Database
 from archive.engines import open_search_index
 from archive.models import Episode, EpisodePerson, Person, Utterance
-from archive.settings import Settings
 from ingest.synth import Turn, synthesize
-from tests.conftest import make_data_dir
-from tests.helpers import encode_mp3, run_parole, write_wav
+from tests.conftest import DATABASES, make_data_dir, new_database
+from tests.helpers import encode_mp3, free_port, run_parole, settings_for, write_wav
 
 
 def snapshot(data_dir: Path, engine: str = "whoosh") -> dict:
     """Everything a failed ingest could have touched."""
-    settings = Settings(data_dir=data_dir, search_engine=engine)
+    settings = settings_for(data_dir, search_engine=engine)
     database = Database(settings)
     with database.session() as session:
         counts = {table.__name__: session.scalar(select(func.count()).select_from(table))
@@ -29,10 +28,10 @@ def snapshot(data_dir: Path, engine: str = "whoosh") -> dict:
     return {**counts, "index": open_search_index(settings).document_count(), "media": media}
 
 
-@pytest.fixture(scope="module")
-def small_archive(tmp_path_factory, model_cache) -> Path:
+@pytest.fixture(scope="module", params=DATABASES)
+def small_archive(request, tmp_path_factory, model_cache) -> Path:
     """An archive that already holds one short episode, to prove nothing of it is lost."""
-    data = make_data_dir(tmp_path_factory, model_cache, "small")
+    data = make_data_dir(tmp_path_factory, model_cache, f"small-{request.param}", new_database(request, request.param))
     speech = synthesize([Turn("guest1", "Bonjour, je suis agent territorial à la mairie.")])
     audio = speech.write_wav(data.parent / "court.wav")
     result = run_parole(data, "ingest", str(audio), "--title", "Un court épisode", "--guest", "Ana Lopez|DGS")
@@ -92,7 +91,7 @@ def test_failure_while_indexing_rolls_everything_back(small_archive, tmp_path, m
     monkeypatch.setattr(archive.indexing, "WRITER_TIMEOUT", 0.5)
     audio = write_wav(tmp_path / "b.wav", 0.1 * np.random.default_rng(1).standard_normal(16_000))
     source = SourceAudio(audio, file_sha256(audio), "wav", "audio/wav", 1.0)
-    store = Archive(Settings(data_dir=small_archive, search_engine=engine))
+    store = Archive(settings_for(small_archive, search_engine=engine))
     before = snapshot(small_archive, engine)
     assert before["index"] > 0
     lock = store.index.open().writer()  # a writer held elsewhere
@@ -107,3 +106,13 @@ def test_failure_while_indexing_rolls_everything_back(small_archive, tmp_path, m
             lock.wait_merging_threads()
         store.close()
     assert snapshot(small_archive, engine) == before
+
+
+def test_unreachable_database_is_one_french_line_naming_the_server(fresh_data):
+    port = free_port()  # nothing listens there
+    result = run_parole(fresh_data, "reindex", PAROLE_DATABASE_URL=f"postgresql://parole:secret@127.0.0.1:{port}/parole")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Erreur :") and f"127.0.0.1:{port}" in lines[0] and "injoignable" in lines[0]
+    assert "secret" not in result.stderr

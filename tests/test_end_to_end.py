@@ -1,4 +1,4 @@
-"""A producer ingests an interview; a listener finds a word said in it and lands on the moment."""
+"""A producer ingests an interview; a listener finds a word said in it and lands on the moment (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def test_api_lists_the_episode_and_its_transcript(served_archive):
 
 
 def test_ingesting_the_same_audio_twice_keeps_one_episode(served_archive):
-    result = run_parole(served_archive.data_dir, "ingest", str(served_archive.audio), "--title", "Encore")
+    result = run_parole(served_archive.data_dir, "ingest", str(served_archive.audio), "--title", "Encore",
+                        **served_archive.env)
     assert result.returncode == 0
     assert "déjà dans l'archive" in result.stderr
     database = Database(served_archive.settings)
