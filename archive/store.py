@@ -111,22 +111,24 @@ class Archive:
         self.index.add_episode(episode)
 
     def _settle(self, entry: JournalEntry) -> None:
-        """After an unfinished write: each noted episode indexed as the store has it, unused new media removed."""
+        """After an unfinished write: unused new media removed, then each noted episode indexed as the store has it.
+
+        Media first: it needs only the store, so a busy or broken index cannot leave a stray file behind.
+        """
         with self.db.session() as session:
+            for name in sorted(entry.media):
+                path = Path(name)
+                used = session.scalar(select(Episode.id).where(
+                    (Episode.audio_sha256 == path.stem) | (Episode.podcast_sha256 == path.stem)).limit(1))
+                if used is None:
+                    remove_media(path)
+                remove_leftovers(path)
             for episode_id in sorted(entry.episode_ids):
                 episode = self.load_episode(session, episode_id)
                 if episode is None:
                     self.index.delete_episode(episode_id)
                 else:
                     self.index.add_episode(episode)
-            for name in sorted(entry.media):
-                path = Path(name)
-                sha256 = path.stem
-                used = session.scalar(select(Episode.id).where(
-                    (Episode.audio_sha256 == sha256) | (Episode.podcast_sha256 == sha256)).limit(1))
-                if used is None:
-                    remove_media(path)
-                remove_leftovers(path)
         entry.path.unlink(missing_ok=True)
 
     def save_episode(
