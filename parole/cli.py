@@ -359,6 +359,9 @@ def serve(
         if workers == 1:
             uvicorn.run(create_app(Settings()), host=host, port=port, log_level="warning", **limits)
         else:  # each process builds its own application from the PAROLE_* settings
+            from archive.db import Database
+
+            Database(Settings()).dispose()  # an unreachable database is said here once, not by each process
             uvicorn.run("web.app:create_app", factory=True, workers=workers, host=host, port=port,
                         log_level="warning", **limits)
     finally:
@@ -411,10 +414,15 @@ def _name_demo_voices(settings: Settings, slug: str) -> None:
 
 
 def main() -> None:
+    from archive.db import DatabaseUnavailable
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except DatabaseUnavailable as error:  # any command may be the first to find the database unreachable
+        console.print(f"[bold red]Erreur :[/] {error}", highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 from parole import feed_import_command  # noqa: E402,F401,I001  (registers "ingest-feed")
 from parole import producer_commands  # noqa: E402,F401  (registers "producers")
