@@ -43,7 +43,9 @@ def _parse(url: str) -> URL:
 def _create_engine(url: URL) -> Engine:
     try:
         if url.get_backend_name() == "sqlite":
-            engine = create_engine(url)
+            # As many connections as the web server's 40 request threads: an SQLite connection costs little,
+            # and a request waiting for one holds its thread the whole time.
+            engine = create_engine(url, pool_size=20, max_overflow=20)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         if url.get_backend_name() == "postgresql":
