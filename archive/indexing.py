@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from archive.chapters import chapter_at
-from archive.models import Episode
+from archive.models import Chapter, Episode, Utterance
 from archive.people import speaker_names, speaker_people
 
 # How long a write waits for another process's writer before giving up.
@@ -45,3 +48,14 @@ def episode_documents(episode: Episode) -> Iterable[dict]:
                "who": f"{person.name} {person.role} {person.organisation}" if person else "",
                "chapter_key": chapter.title if chapter else "",
                "start_ms": int(round(utterance.start * 1000)), "end_ms": int(round(utterance.end * 1000))}
+
+
+def document_keys(session: Session) -> list[tuple[str, str]]:
+    """(doc_id, episode_id) of every document ``episode_documents`` makes from the store, read without loading rows.
+
+    ``parole verify`` compares them with the index's own keys; the two must change together.
+    """
+    keys = [(f"e{episode_id}", str(episode_id)) for episode_id in session.scalars(select(Episode.id))]
+    keys += [(f"c{row.id}", str(row.episode_id)) for row in session.execute(select(Chapter.id, Chapter.episode_id))]
+    keys += [(f"u{row.id}", str(row.episode_id)) for row in session.execute(select(Utterance.id, Utterance.episode_id))]
+    return keys

@@ -87,14 +87,27 @@ class TantivyIndex:
         return self.generations.current() is not None
 
     def is_current(self) -> bool:
-        """False when the index on disk was built by another version of this schema."""
+        """False when the index on disk was built by another version of this schema, or is unreadable."""
         path = self.generations.current()
         if path is None:
             return True
         try:
-            return (path / "parole-schema").read_text().strip() == SCHEMA_VERSION
+            if (path / "parole-schema").read_text(errors="replace").strip() != SCHEMA_VERSION:
+                return False
         except FileNotFoundError:
             return False
+        return self.open_error() is None
+
+    def open_error(self) -> str | None:
+        """Why the live index cannot be read (damaged or missing files), or None when it can."""
+        path = self.generations.current()
+        if path is None:
+            return None
+        try:
+            tantivy.Index.open(str(path)).searcher().num_docs  # noqa: B018 - opening every segment is the check
+        except Exception as error:  # any failure to read means "damaged": the index is rebuilt from the store
+            return str(error)
+        return None
 
     def _create(self, path: Path) -> tantivy.Index:
         index = tantivy.Index(self.schema, path=str(path))
@@ -140,6 +153,19 @@ class TantivyIndex:
             return searcher.num_docs
         query = tantivy.Query.boolean_query([(tantivy.Occur.Must, term) for term in terms])
         return searcher.search(query, limit=1, count=True).count
+
+    def indexed_keys(self) -> list[tuple[str, str]]:
+        """(doc_id, episode_id) of every live document, duplicates included: what ``parole verify`` compares."""
+        if self.generations.current() is None:
+            return []
+        searcher = self.searcher()
+        if searcher.num_docs == 0:
+            return []
+        keys = []
+        for _score, address in searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs).hits:
+            shown = json.loads(bytes(searcher.doc(address)["meta"][0]))
+            keys.append((shown.get("doc_id", ""), shown.get("episode_id", "")))
+        return keys
 
     # -- writing -------------------------------------------------------------------
 

@@ -82,11 +82,29 @@ class WhooshIndex:
         return path
 
     def is_current(self) -> bool:
-        """False when the index on disk was built with another schema (an older version of Parole)."""
+        """False when the index on disk was built with another schema (an older version of Parole) or is unreadable."""
         path = self.generations.current()
         if path is None:
             return True  # created with the current schema on first use
+        if self.open_error() is not None:
+            return False
         return set(whoosh_index.open_dir(str(path)).schema.names()) == set(build_schema().names())
+
+    def open_error(self) -> str | None:
+        """Why the live index cannot be read (damaged or missing files), or None when it can.
+
+        Whoosh raises many kinds of errors on a damaged folder; whichever it is, the index is
+        derived and the answer is the same: rebuild it from the store.
+        """
+        path = self.generations.current()
+        if path is None:
+            return None
+        try:
+            with whoosh_index.open_dir(str(path)).searcher() as searcher:
+                searcher.doc_count()
+        except Exception as error:  # any failure to read means "damaged"
+            return f"{type(error).__name__}: {error}"
+        return None
 
     # -- reading -------------------------------------------------------------------
 
@@ -121,6 +139,14 @@ class WhooshIndex:
             return len(searcher.search(terms[0] if len(terms) == 1 else And(terms), limit=None))
         finally:
             searcher.close()
+
+    def indexed_keys(self) -> list[tuple[str, str]]:
+        """(doc_id, episode_id) of every live document, duplicates included: what ``parole verify`` compares."""
+        path = self.generations.current()
+        if path is None:
+            return []
+        with whoosh_index.open_dir(str(path)).searcher() as searcher:
+            return [(fields.get("doc_id", ""), fields.get("episode_id", "")) for fields in searcher.all_stored_fields()]
 
     # -- writing -------------------------------------------------------------------
 

@@ -427,3 +427,4 @@ def main() -> None:
 from parole import feed_import_command  # noqa: E402,F401,I001  (registers "ingest-feed")
 from parole import producer_commands  # noqa: E402,F401  (registers "producers")
 from parole import worker_commands  # noqa: E402,F401  (registers "worker" and "jobs")
+from parole import backup_commands  # noqa: E402,F401  (registers "export", "import" and "verify")
