@@ -173,7 +173,7 @@ class Person(Base):
     bio: Mapped[str] = mapped_column(PortableText, default="")
     link: Mapped[str] = mapped_column(PortableString(500), default="")
     # Mean voice embedding over the episodes where a producer named this person.
-    voiceprint: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    voiceprint: Mapped[list | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     voiceprint_count: Mapped[int] = mapped_column(Integer, default=0)
 
     appearances: Mapped[list[EpisodePerson]] = relationship(back_populates="person")
@@ -211,7 +211,7 @@ class EpisodeSpeaker(Base):
     auto_recognized: Mapped[bool] = mapped_column(default=False)
     similarity: Mapped[float | None] = mapped_column(Float, nullable=True)
     talk_time: Mapped[float] = mapped_column(Float, default=0.0)
-    embedding: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    embedding: Mapped[list | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
     episode: Mapped[Episode] = relationship(back_populates="speakers")
     person: Mapped[Person | None] = relationship(back_populates="voices")

@@ -37,7 +37,7 @@ def best_match(session: Session, embedding: Sequence[float],
     excluded = set(exclude)
     best: tuple[Person, float] | None = None
     for person in session.scalars(select(Person).where(Person.voiceprint.is_not(None))):
-        if person.id in excluded:
+        if person.id in excluded or not person.voiceprint:  # JSON "null" from an older archive is not SQL NULL
             continue
         similarity = cosine(person.voiceprint, embedding)
         if similarity >= RECOGNITION_THRESHOLD and (best is None or similarity > best[1]):
