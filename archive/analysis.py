@@ -33,14 +33,21 @@ _charset = dict(accent_map)
 _charset.update({ord("œ"): "oe", ord("Œ"): "oe", ord("æ"): "ae", ord("Æ"): "ae"})
 
 
+def singular(word: str) -> str:
+    """A longer word without its final s or x, so "élus" and "élu" meet before stemming."""
+    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
+
+
 class PluralFilter(Filter):
-    """Strips a final s or x from longer words, so "élus" and "élu" meet before stemming."""
+    """Strips a final s or x from longer words (see ``singular``).
+
+    It ignores Whoosh's ``no_morph``, so the Whoosh spelling vocabulary holds words in this
+    singular form too ("moi" for "mois"): look words up there through ``singular``.
+    """
 
     def __call__(self, tokens):
         for token in tokens:
-            text = token.text
-            if len(text) > 3 and text[-1] in "sx":
-                token.text = text[:-1]
+            token.text = singular(token.text)
             yield token
 
 

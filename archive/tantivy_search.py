@@ -162,7 +162,7 @@ def search_page(index, request: SearchRequest) -> SearchResults:
     suggestion = typed.suggestion(text, vocabulary) if total < 3 else None
     fuzzy = False
     if total == 0:
-        loose = typed.fuzzy_query(text, vocabulary)
+        loose = typed.fuzzy_query(text, vocabulary, node)
         if loose is not None:
             node, full = loose, translate(loose, schema)
             found, total = run(full, first)

@@ -15,6 +15,7 @@ import numpy as np
 from whoosh.query import And, Not, Or, Query, Term
 
 from archive import query as typed
+from archive.analysis import singular
 from archive.search import (
     FACETS,
     SearchRequest,
@@ -91,16 +92,22 @@ def _facets(searcher, docnums: list[int], request: SearchRequest) -> tuple[dict,
 
 
 class _Vocabulary(typed.Vocabulary):
-    """Real words of the archive, from the unstemmed spelling field."""
+    """Real words of the archive, from the unstemmed spelling field.
+
+    That field keeps words in their singular form ("habitant", "moi" for "mois"): a plural
+    typed right is known, not a typo of its own singular.
+    """
 
     def __init__(self, searcher) -> None:
         self.reader = searcher.reader()
 
     def near(self, word: str, max_distance: int):
-        return self.reader.terms_within("spell_text", word, max_distance, prefix=1)
+        same = singular(word)
+        return (candidate for candidate in self.reader.terms_within("spell_text", same, max_distance, prefix=1)
+                if candidate != same)
 
     def frequency(self, word: str) -> int:
-        return self.reader.doc_frequency("spell_text", word)
+        return self.reader.doc_frequency("spell_text", singular(word))
 
 
 def search_page(index, request: SearchRequest) -> SearchResults:
@@ -122,7 +129,7 @@ def search_page(index, request: SearchRequest) -> SearchResults:
     suggestion = typed.suggestion(text, vocabulary) if results.scored_length() < 3 else None
     fuzzy = False
     if results.scored_length() == 0:
-        loose = typed.fuzzy_query(text, vocabulary)
+        loose = typed.fuzzy_query(text, vocabulary, full)
         if loose is not None:
             results = searcher.search(And([*filters, loose]), limit=None, **sort)
             fuzzy = results.scored_length() > 0

@@ -7,6 +7,7 @@ words. Cue times follow the word timestamps when there are any, otherwise the ch
 
 from __future__ import annotations
 
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -44,10 +45,27 @@ class _Timed:
     end: float
 
 
+def _is_text(char: str) -> bool:
+    """False for control characters (other than whitespace) and Unicode noncharacters."""
+    if unicodedata.category(char) == "Cc":
+        return char.isspace()
+    code = ord(char)
+    return not (0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE)
+
+
+def plain_text(text: str) -> str:
+    """Words separated by single spaces, without control characters or noncharacters.
+
+    A transcript file carries text, never layout: a line break in a name or a passage
+    would end a WebVTT or SRT block early, and HTML forbids control characters.
+    """
+    return " ".join("".join(char for char in text if _is_text(char)).split())
+
+
 def speaker_name(utterance: Spoken, speaker_names: dict[str, str] | None) -> str | None:
-    """The display name for an utterance's label; an unknown label stands for itself."""
+    """The display name for an utterance's label, on one line; an unknown label stands for itself."""
     label = utterance.speaker
-    return (speaker_names or {}).get(label or "", label) or None
+    return plain_text((speaker_names or {}).get(label or "", label) or "") or None
 
 
 def label_width(name: str | None) -> int:
@@ -81,8 +99,9 @@ def _words(utterance: Any) -> list[_Timed]:
             text, start, end = word[0], word[1], word[2]
         else:
             text, start, end = word.text, word.start, word.end
-        if text and "".join(str(text).split()) and start is not None and end is not None:
-            timed.append(_Timed("".join(str(text).split()), float(start), float(end)))
+        spoken = "".join(plain_text(str(text or "")).split())
+        if spoken and start is not None and end is not None:
+            timed.append(_Timed(spoken, float(start), float(end)))
     return timed
 
 
@@ -113,7 +132,7 @@ class _Clock:
 
 def _utterance_cues(utterance: Spoken, name: str | None, not_before: float) -> Iterator[Cue]:
     """Cues of one utterance, in order, inside its times and not before ``not_before``."""
-    tokens = utterance.text.split()
+    tokens = plain_text(utterance.text).split()
     lines = wrap(tokens, label_width(name))
     offsets = [0, *accumulate(len(token) for token in tokens)]
     clock = _Clock(utterance, offsets[-1])
@@ -132,7 +151,7 @@ def cues(utterances: Iterable[Spoken], speaker_names: dict[str, str] | None = No
     clamped after the earlier ones' end). Empty utterances give no cue."""
     result: list[Cue] = []
     for utterance in utterances:
-        if not utterance.text.split():
+        if not plain_text(utterance.text):
             continue
         not_before = result[-1].end if result else 0.0
         result += _utterance_cues(utterance, speaker_name(utterance, speaker_names), not_before)

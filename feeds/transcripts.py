@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from markupsafe import escape
 
-from feeds.cues import Cue, Spoken, cues, speaker_name
+from feeds.cues import Cue, Spoken, cues, plain_text, speaker_name
 from feeds.timefmt import hhmmss, webvtt
 
 __all__ = ["Spoken", "to_html", "to_json", "to_srt", "to_txt", "to_vtt"]
@@ -65,13 +65,14 @@ def _html_paragraph(utterance: Spoken, speaker_names: dict[str, str] | None) -> 
     name = speaker_name(utterance, speaker_names)
     who = f"<strong>{escape(name)}</strong> : " if name else ""
     return (f'<p><time datetime="PT{seconds}S">{hhmmss(seconds)}</time> '
-            f"{who}{escape(' '.join(utterance.text.split()))}</p>")
+            f"{who}{escape(plain_text(utterance.text))}</p>")
 
 
 def to_html(utterances: Iterable[Spoken], speaker_names: dict[str, str] | None = None, title: str = "") -> str:
     """A standalone French HTML5 page, one paragraph per utterance, for people reading the transcript."""
+    title = plain_text(title)
     heading = escape(f"Transcription – {title}" if title else "Transcription")
-    paragraphs = [_html_paragraph(u, speaker_names) for u in utterances if u.text.split()]
+    paragraphs = [_html_paragraph(u, speaker_names) for u in utterances if plain_text(u.text)]
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="fr">', "<head>", '<meta charset="utf-8">',
         f"<title>{heading}</title>", "</head>", "<body>", f"<h1>{heading}</h1>",
@@ -84,7 +85,7 @@ def to_json(utterances: Iterable[Spoken], speaker_names: dict[str, str] | None =
     segments = []
     for utterance in utterances:
         segment = {"startTime": round(utterance.start, 3), "endTime": round(utterance.end, 3),
-                   "body": " ".join(utterance.text.split())}
+                   "body": plain_text(utterance.text)}
         speaker = speaker_name(utterance, speaker_names)
         if speaker:
             segment["speaker"] = speaker
@@ -99,7 +100,7 @@ def _txt_turns(utterances: Iterable[Spoken], speaker_names: dict[str, str] | Non
     """(start, name, text) per speaker turn: consecutive utterances of one person read as one paragraph."""
     turns: list[_TxtTurn] = []
     for utterance in utterances:
-        text = " ".join(utterance.text.split())
+        text = plain_text(utterance.text)
         if not text:
             continue
         name = speaker_name(utterance, speaker_names)
@@ -114,9 +115,9 @@ def _txt_turns(utterances: Iterable[Spoken], speaker_names: dict[str, str] | Non
 def to_txt(utterances: Iterable[Spoken], speaker_names: dict[str, str] | None = None, title: str = "") -> str:
     """Plain UTF-8 text, no markup: a title line, then ``[HH:MM:SS] Nom : texte`` per speaker turn,
     paragraphs separated by a blank line, for people who copy, quote or print a transcript."""
-    title = " ".join(title.split())  # a title with a line break would end the title line early
+    title = plain_text(title)  # a title with a line break would end the title line early
     lines = [f"Transcription – {title}" if title else "Transcription"]
     for start, name, text in _txt_turns(utterances, speaker_names):
-        who = f"{' '.join(name.split())} : " if name else ""
+        who = f"{name} : " if name else ""
         lines += ["", f"[{hhmmss(max(0, int(start)))}] {who}{text}"]
     return "\n".join(lines) + "\n"
