@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 from fastapi import HTTPException, Request
@@ -42,10 +43,11 @@ def search_request(request: Request, q: str = "", personne: str = "", organisati
     Drafts and episodes not yet released are left out: their transcripts are not public yet.
     """
     number = int(page) if page.isdigit() and len(page) < 6 else 1
+    year = annee if re.fullmatch(r"[0-9]{4}", annee) else ""  # "20245" is no year, not 2024
     with request.app.state.archive.db.session() as session:
         hidden = hidden_episode_ids(session, dt.datetime.now(dt.UTC))
     return SearchRequest(text=q, personne=personne[:120], organisation=organisation[:300], theme=theme[:200],
-                         annee=annee[:4], sort="date" if tri == "date" else "pertinence", page=max(1, number),
+                         annee=year, sort="date" if tri == "date" else "pertinence", page=max(1, number),
                          hidden=hidden)
 
 
