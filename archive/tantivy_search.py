@@ -19,7 +19,7 @@ from tantivy import Query as TQuery
 from whoosh import query as wq
 
 from archive import query as typed
-from archive.analysis import fold
+from archive.analysis import fold, singular
 from archive.search import (
     FACETS,
     ChapterHit,
@@ -118,7 +118,11 @@ class _Vocabulary(typed.Vocabulary):
                 yield from re.findall(r"\w+", fold(spoken))
 
     def frequency(self, word: str) -> int:
-        return self.searcher.doc_freq("spell", word)
+        """Passages holding the word in the singular or plural: a plural typed right is not a typo of its singular
+        (the Whoosh vocabulary, kept in the singular, answers the same)."""
+        base = singular(word)
+        forms = {word, base} | ({base + "s", base + "x"} if base != word or len(word) > 3 else set())
+        return sum(self.searcher.doc_freq("spell", form) for form in forms)
 
 
 def _filtered(query: TQuery, filters: list[TQuery]) -> TQuery:
