@@ -9,6 +9,9 @@ exactly when each turn of an interview starts and ends.
 from __future__ import annotations
 
 import ctypes
+import json
+import subprocess
+import sys
 import threading
 import wave
 from dataclasses import dataclass
@@ -138,7 +141,24 @@ def _trim_silence(samples: np.ndarray, threshold: int = 200) -> np.ndarray:
 
 
 def synthesize(script: list[Turn], gap: float = 0.9, lead: float = 0.5) -> Synthesis:
-    """Speak a script turn after turn, with ``gap`` seconds of silence between turns."""
+    """Speak a script turn after turn, with ``gap`` seconds of silence between turns.
+
+    espeak-ng carries state from one text to the next inside a process (even through
+    espeak_Terminate), so each script is spoken in a fresh process: the same script then
+    always gives the same samples, whatever was spoken before.
+    """
+    request = json.dumps({"script": [[turn.voice, turn.text] for turn in script], "gap": gap, "lead": lead})
+    spoken = subprocess.run([sys.executable, "-m", "ingest.synth"], input=request.encode(), capture_output=True,
+                            check=False)
+    if spoken.returncode != 0:
+        raise RuntimeError(f"espeak-ng n'a pas pu lire le texte : {spoken.stderr.decode(errors='replace')[-500:]}")
+    header, _, samples = spoken.stdout.partition(b"\n")
+    told = json.loads(header)
+    return Synthesis(np.frombuffer(samples, dtype=np.int16).copy(), told["rate"],
+                     [SpokenTurn(*turn) for turn in told["turns"]])
+
+
+def _speak_script(script: list[Turn], gap: float, lead: float) -> Synthesis:
     engine = _Espeak.get()
     rate = engine.sample_rate
     pieces: list[np.ndarray] = [np.zeros(int(lead * rate), dtype=np.int16)]
@@ -204,3 +224,11 @@ THREE_TOPICS = [
     Turn("guest1", "Cette participation citoyenne rend les décisions plus solides."),
     Turn("guest1", "Les jeunes participent aussi grâce au conseil municipal des jeunes."),
 ]
+
+
+if __name__ == "__main__":  # the fresh process that ``synthesize`` speaks a script in
+    asked = json.loads(sys.stdin.buffer.read())
+    synthesis = _speak_script([Turn(voice, text) for voice, text in asked["script"]], asked["gap"], asked["lead"])
+    turns = [[turn.voice, turn.text, turn.start, turn.end] for turn in synthesis.turns]
+    sys.stdout.buffer.write(json.dumps({"rate": synthesis.sample_rate, "turns": turns}).encode() + b"\n")
+    sys.stdout.buffer.write(synthesis.samples.astype(np.int16).tobytes())
