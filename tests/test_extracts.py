@@ -7,6 +7,7 @@ import datetime as dt
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,7 +177,9 @@ def test_at_most_two_encodes_run_at_once(served, monkeypatch):
             return [r.status_code for r in await asyncio.gather(*(client.get(url) for url in urls))]
 
     try:
-        assert asyncio.run(ask_all()) == [200] * 5
+        # In a thread of its own: the session's Playwright browser, if started, runs a loop in this one.
+        with ThreadPoolExecutor(1) as thread:
+            assert thread.submit(asyncio.run, ask_all()).result() == [200] * 5
     finally:
         app.state.archive.close()
         for k in range(1, 6):
