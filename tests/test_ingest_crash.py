@@ -1,9 +1,9 @@
 """``kill -9`` of the worker at each stage of an ingest, then a restart: nothing half stored, the job completes.
 
 The worker kills its whole process group at a precise point (tests/crash_worker.py): while
-decoding, in the middle of transcription, after copying the audio but before any row, after
-writing the rows but before the commit, after the index commit but before the SQL commit,
-and while storing the podcast MP3 of an episode already committed.
+decoding, in the middle of transcription, after copying the audio and writing the rows but
+before the commit, after the index commit but before the SQL commit, and while storing the
+podcast MP3 of an episode already committed.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ FAST = {"PAROLE_JOB_LEASE_SECONDS": "600", "PAROLE_BEAM_SIZE": "1"}  # a long le
 KILL_POINTS = {
     "décodage": ("décodage", "ingest.pipeline:load_audio", "before", 1),
     "transcription": ("transcription", "ingest.worker:JobReporter.on_progress", "before", 1),
-    "copie de l'audio": ("indexation", "archive.store:store_media", "after", 1),
     "lignes écrites": ("indexation", "archive.store:recognise_voices", "after", 1),
     "index écrit": ("indexation", "archive.whoosh_index:WhooshIndex.add_episode", "after", 1),
     "audio du podcast": ("audio du podcast", "archive.store:store_media", "after", 2),

@@ -8,6 +8,9 @@ import pytest
 
 from tests.helpers import REPO
 
+# The pages are the same whatever the database: PostgreSQL is covered by the end-to-end tests.
+pytestmark = pytest.mark.parametrize("served_archive", ["sqlite"], indirect=True)
+
 AXE = REPO / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts"
 
