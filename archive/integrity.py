@@ -9,7 +9,6 @@ alone: an ingest copies its audio before committing the episode that references 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import time
@@ -25,13 +24,12 @@ from archive.backup import database_exists
 from archive.db import Database
 from archive.engines import open_search_index
 from archive.indexing import IndexBusyError, document_keys
-from archive.media import media_path
+from archive.media import file_sha256, media_path
 from archive.models import Episode, EpisodePerson, EpisodeSpeaker
 from archive.search import SearchEngine
 from archive.settings import Settings
 
 GRACE_SECONDS = 10 * 60
-CHUNK = 1 << 20
 # What archive.media.store_media writes before renaming: ".<name>.<pid>.tmp".
 TEMPORARY_MEDIA = re.compile(r"\..+\.\d+\.tmp")
 # Documents by the first letter of their doc_id (see archive.indexing.episode_documents).
@@ -96,14 +94,6 @@ class Report:
 
 def _count(number: int, one: str, many: str | None = None) -> str:
     return f"{number} {one if number <= 1 else (many or one + 's')}"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_archive(settings: Settings, repair: bool = False) -> Report:

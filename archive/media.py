@@ -7,9 +7,19 @@ never leaves a half file under a real name.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 from pathlib import Path
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 a media file is named by, read in 1 MB blocks (episodes can weigh a gigabyte)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def media_path(media_dir: Path, sha256: str, extension: str) -> Path:

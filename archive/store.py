@@ -15,7 +15,7 @@ from archive import revisions, soundbites
 from archive.db import Database
 from archive.engines import open_search_index
 from archive.episode_changes import EpisodeChanges
-from archive.media import media_path, remove_leftovers, remove_media, store_media
+from archive.media import file_sha256, media_path, remove_leftovers, remove_media, store_media
 from archive.models import Episode, EpisodePerson, EpisodeSpeaker, Person, Utterance
 from archive.people import find_or_create_person, name_speaker, recognise_voices
 from archive.records import Chapter as ChapterRecord
@@ -231,8 +231,6 @@ class Archive:
 
     def attach_podcast_audio(self, episode_id: int, mp3: Path) -> None:
         """Keep the MP3 made for podcast apps (see ingest/podcast_audio.py); the feed then offers it."""
-        from ingest.audio import file_sha256
-
         sha256 = file_sha256(mp3)
         with self._journaled() as entry:
             entry.note(media=(media_path(self.settings.media_dir, sha256, "mp3"),))

@@ -6,12 +6,12 @@ needed. Every way a file can be bad ends in an ``AudioError`` with a French mess
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from archive.media import file_sha256
 from archive.records import SourceAudio
 
 SAMPLE_RATE = 16_000
@@ -40,14 +40,6 @@ class Audio:
     @property
     def duration(self) -> float:
         return self.source.duration
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_file(path: Path) -> str:
