@@ -8,7 +8,6 @@ there. A user who has another faster-whisper model folder sets ``PAROLE_MODEL_DI
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -16,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.media import file_sha256
 from archive.settings import Settings
 
 BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
@@ -46,14 +46,6 @@ def packaged_part_dirs() -> list[Path] | None:
             return None
         dirs.append(Path(list(spec.submodule_search_locations)[0]) / "data")
     return dirs
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _stamp_matches(target: Path) -> bool:
@@ -88,7 +80,7 @@ def assemble_base_model(cache_dir: Path, part_dirs: list[Path] | None = None) ->
             for part in needed[:2]:
                 with part.open("rb") as handle:
                     shutil.copyfileobj(handle, out, 1 << 22)
-        if _sha256(building / "model.bin") != BASE_MODEL_SHA256:
+        if file_sha256(building / "model.bin") != BASE_MODEL_SHA256:
             raise ModelError(
                 "Le modèle Whisper base assemblé est endommagé (empreinte sha256 inattendue) : "
                 f"réinstallez les paquets {PIP_NAMES} (pip install --force-reinstall {PIP_NAMES})."
