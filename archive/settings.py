@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     compute_type: str = "int8"
     cpu_threads: int = 0
     random_seed: int = 1
+    # Long episodes are transcribed in pieces of about this many seconds, cut at silences; each
+    # finished piece is kept on disk, so an interrupted run starts again after the last one.
+    transcription_chunk_seconds: float = 300.0
+    # The glossary (names, places, institutions, acronyms, one per line) guides the recogniser;
+    # the studio edits it. Empty: glossaire.txt in the data folder.
+    glossary_file: Path | None = None
 
     # Chapters: the shortest chapter, as a share of the episode (2 minutes in 45 minutes).
     chapter_min_share: float = 2 / 45
@@ -76,6 +82,15 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Each engine has its own folder, so switching engines rebuilds the other's index from the store."""
         return self.data_dir / ("index" if self.search_engine == "whoosh" else f"index-{self.search_engine}")
+
+    @property
+    def glossary_path(self) -> Path:
+        return self.glossary_file or self.data_dir / "glossaire.txt"
+
+    @property
+    def transcription_work_dir(self) -> Path:
+        """Finished pieces of transcriptions still running (or interrupted), kept to resume them."""
+        return self.data_dir / "transcriptions-en-cours"
 
     @property
     def model_cache_dir(self) -> Path:

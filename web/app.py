@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from archive.settings import Settings
 from archive.store import Archive
-from web import api, comments, extracts, feed_routes, pages, studio, studio_import
+from web import api, comments, extracts, feed_routes, pages, studio, studio_glossary, studio_import
 from web.auth import LoginRequired, Sessions
 from web.feed_cache import FeedCache
 from web.security import BodyLimit, Limits, SecurityMiddleware, docs_policy
@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(extracts.router, include_in_schema=False)
     app.include_router(studio.router, include_in_schema=False)
     app.include_router(studio_import.router, include_in_schema=False)
+    app.include_router(studio_glossary.router, include_in_schema=False)
+    studio_glossary.add_template_helpers(app.state.templates)
     app.include_router(comments.router, include_in_schema=False)
     app.include_router(api.router, prefix="/api")
 
