@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.asr_configs import BY_NAME, CONFIGS, PEER, QUICK, AsrConfig  # noqa: E402
-from ingest.evaluation import normalise, word_error_rate  # noqa: E402
+from ingest.evaluation import normalise, repeated_loops, word_error_rate  # noqa: E402
 
 FLEURS = REPO.parent / "shared" / "testdata" / "fleurs-fr"
 TARGET_WER, TARGET_RTF = 0.28, 0.25
@@ -73,29 +73,6 @@ class Run:
     @property
     def rtf(self) -> float:
         return sum(item.seconds for item in self.items) / sum(item.duration for item in self.items)
-
-
-def repeated_loops(text: str, min_words: int = 3, min_repeats: int = 3, max_words: int = 20) -> int:
-    """How many times the output falls into a loop: the same ``min_words``+ sequence ``min_repeats``+ times in a row."""
-    words = normalise(text).split()
-    loops, position = 0, 0
-    while position < len(words):
-        longest_unit = min(max_words, (len(words) - position) // min_repeats)
-        covered = 0
-        for size in range(min_words, longest_unit + 1):
-            unit = words[position:position + size]
-            repeats = 1
-            while words[position + repeats * size:position + (repeats + 1) * size] == unit:
-                repeats += 1
-            if repeats >= min_repeats:
-                covered = size * repeats
-                break
-        if covered:
-            loops += 1
-            position += covered
-        else:
-            position += 1
-    return loops
 
 
 def corpus_wer(items: list[Transcribed], references: dict[str, str]) -> float:

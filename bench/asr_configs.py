@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from archive.settings import Settings
-from ingest.transcribe import VAD_PARAMETERS
 
 _SETTINGS = Settings()
 
@@ -27,7 +26,7 @@ PAROLE_OPTIONS = {
     "beam_size": _SETTINGS.beam_size,
     "word_timestamps": True,
     "vad_filter": True,
-    "vad_parameters": VAD_PARAMETERS,
+    "vad_parameters": {"min_silence_duration_ms": 500, "speech_pad_ms": 300},
     "condition_on_previous_text": False,
 }
 
@@ -57,7 +56,7 @@ def _parole_with(name: str, summary: str, batch_size: int | None = None, model: 
 CONFIGS: list[AsrConfig] = [
     AsrConfig(PEER, "WhisperModel(dossier) sans autre argument ; transcribe(language='fr') seul",
               options={"language": _SETTINGS.language}),
-    AsrConfig(PAROLE, "ingest.transcribe.transcribe tel quel (int8, faisceau 5, VAD 500/300 ms, sans contexte)",
+    AsrConfig(PAROLE, "ingest.transcribe.transcribe tel quel (int8, faisceau 5, morceaux de 28 s aux pauses, gardes)",
               PAROLE_MODEL, PAROLE_OPTIONS, calls_parole=True),
     _parole_with("faisceau 1", "parole avec beam_size=1", beam_size=1),
     _parole_with("1 fil", "parole avec cpu_threads=1", model={"cpu_threads": 1}),

@@ -17,8 +17,9 @@ from archive.settings import Settings
 from archive.store import Archive, SavedEpisode
 from ingest.audio import load_audio
 from ingest.diarize import SpeakerCount, diarize
+from ingest.glossary import episode_terms, hotwords_for, read_glossary
 from ingest.topics import chapters
-from ingest.transcribe import Progress, transcribe
+from ingest.transcribe import Progress, checkpoints_for, prompt_tokens, transcribe
 from ingest.utterances import build_utterances
 
 StageListener = Callable[[str], None]
@@ -64,11 +65,17 @@ def ingest_file(
     if existing:
         return IngestResult(existing, audio.duration)
     stage("transcription")
-    words = transcribe(audio, settings, on_progress)
+    terms = episode_terms(meta)
+    hotwords = hotwords_for(settings, terms, include_builtin=False, count_tokens=prompt_tokens(settings))
+    checkpoints = checkpoints_for(audio, settings, hotwords)
+    words = transcribe(audio, settings, on_progress, hotwords, checkpoints, [*terms, *read_glossary(settings)])
     stage("locuteurs")
     diarization = diarize(audio, words, speakers)
     utterances = build_utterances(words, diarization.turns)
     notices = []
+    if checkpoints.resumed:
+        notices.append(f"Transcription reprise après le morceau {checkpoints.resumed} sur {checkpoints.total} "
+                       "(les morceaux déjà transcrits ont été gardés).")
     if not words:
         notices.append("Aucune parole détectée : l'épisode n'a ni locuteur ni transcription." if not diarization.turns
                        else "Aucun mot reconnu : l'épisode est enregistré sans transcription.")
@@ -76,6 +83,7 @@ def ingest_file(
     parts = chapters(utterances, audio.duration, settings.chapter_min_share, chapter_count)
     stage("indexation")
     saved = archive.save_episode(meta, audio.source, utterances, diarization.voices, parts)
+    checkpoints.discard()
     timings[-1] = (timings[-1][0], time.perf_counter() - started[0])
     return IngestResult(saved, audio.duration, len(utterances), len(diarization.voices), len(parts),
                         tuple(notices), tuple(timings))

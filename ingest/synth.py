@@ -42,6 +42,8 @@ VOICES = {
     "guest2": Voice("fr+f4", 45, 145),
     "guest3": Voice("fr+m1", 70, 150),
     "guest4": Voice("fr+f2", 58, 140),
+    # Slower and clearer: for tests where each word must be heard (names, acronyms).
+    "narrator": Voice("fr+m3", 40, 120),
 }
 
 

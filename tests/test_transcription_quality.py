@@ -41,4 +41,4 @@ def test_fleurs_clips_word_error_rate(fresh_data, tmp_path):
     database.dispose()
     wer = word_error_rate(" ".join(references), hypothesis)
     print(f"FLEURS WER: {wer:.3f} over {len(clips)} clips")
-    assert wer <= 0.40
+    assert wer <= 0.28  # the target for the default settings (bench/asr.py)
