@@ -19,6 +19,7 @@ def _spell_numbers(text: str) -> str:
 
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFC", text).lower().replace("’", "'").replace("œ", "oe")
+    text = re.sub(r"(?<=\d)[\u00a0\u202f](?=\d{3}(?!\d))", "", text)  # "12 000" (ingest.typography) is 12000
     text = _spell_numbers(text)
     text = re.sub(r"['\-–]", " ", text)
     text = re.sub(r"[^\w\s]", " ", text)
@@ -32,3 +33,26 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     if not reference:
         return 0.0 if not hypothesis else 1.0
     return jiwer.wer(reference, hypothesis or "∅")
+
+
+def repeated_loops(text: str, min_words: int = 3, min_repeats: int = 3, max_words: int = 20) -> int:
+    """How many times the output falls into a loop: the same ``min_words``+ sequence ``min_repeats``+ times in a row."""
+    words = normalise(text).split()
+    loops, position = 0, 0
+    while position < len(words):
+        longest_unit = min(max_words, (len(words) - position) // min_repeats)
+        covered = 0
+        for size in range(min_words, longest_unit + 1):
+            unit = words[position:position + size]
+            repeats = 1
+            while words[position + repeats * size:position + (repeats + 1) * size] == unit:
+                repeats += 1
+            if repeats >= min_repeats:
+                covered = size * repeats
+                break
+        if covered:
+            loops += 1
+            position += covered
+        else:
+            position += 1
+    return loops

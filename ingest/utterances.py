@@ -6,7 +6,10 @@ passage starts; pages join consecutive utterances of one speaker into paragraphs
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from archive.records import Turn, Utterance, Word
+from ingest.typography import typeset_words
 
 SENTENCE_ENDS = (".", "?", "!", "…")
 LONG_PAUSE = 1.5  # seconds of silence that always start a new utterance
@@ -28,9 +31,18 @@ def speaker_at(turns: list[Turn], word: Word) -> str | None:
     return best
 
 
-def _close(words: list[Word], speaker: str | None) -> Utterance:
-    text = "".join(word.text for word in words).strip()
-    return Utterance(speaker, words[0].start, words[-1].end, text, tuple(words))
+def _close(words: list[Word], speaker: str | None, previous: Utterance | None = None) -> Utterance:
+    """The utterance of these words, set by French typography (ingest.typography).
+
+    Its words are re-cut from the typeset text, so they still join to it. The first letter
+    is capitalised when a sentence starts here: first utterance, new speaker, or after a
+    sentence end; a sentence cut by a long pause or MAX_LENGTH keeps the case Whisper gave.
+    """
+    sentence_start = (previous is None or previous.speaker != speaker
+                      or previous.text.rstrip("\u00a0 »\"”)").endswith(SENTENCE_ENDS))
+    text, pieces = typeset_words([word.text for word in words], sentence_start)
+    typeset = tuple(replace(word, text=piece) for word, piece in zip(words, pieces, strict=True))
+    return Utterance(speaker, words[0].start, words[-1].end, text, typeset)
 
 
 def build_utterances(words: list[Word], turns: list[Turn]) -> list[Utterance]:
@@ -48,11 +60,11 @@ def build_utterances(words: list[Word], turns: list[Turn]) -> list[Utterance]:
                 or word.end - current[0].start > MAX_LENGTH
             )
             if starts_new:
-                result.append(_close(current, current_speaker))
+                result.append(_close(current, current_speaker, result[-1] if result else None))
                 current = []
         if not current:
             current_speaker = speaker
         current.append(word)
     if current:
-        result.append(_close(current, current_speaker))
+        result.append(_close(current, current_speaker, result[-1] if result else None))
     return result
