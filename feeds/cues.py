@@ -7,6 +7,7 @@ words. Cue times follow the word timestamps when there are any, otherwise the ch
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,6 +17,10 @@ from typing import Any, Protocol
 
 MAX_LINE = 65
 MAX_LINES = 2
+# French typography (ingest/typography.py) glues "?", ":", "»" and groups of thousands to
+# their word with these: a line never breaks there, and they stay in the text.
+NO_BREAK = frozenset("\u00a0\u202f\u2007")  # no-break, narrow no-break, figure space
+_SPACE_RUN = re.compile(r"\s+")
 
 
 class Spoken(Protocol):
@@ -53,13 +58,35 @@ def _is_text(char: str) -> bool:
     return not (0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE)
 
 
+def _one_space(run: re.Match[str]) -> str:
+    """A run of spaces as one: the first no-break space in it if any (it was put there so
+    the line would not break), else an ordinary space."""
+    return next((char for char in run.group() if char in NO_BREAK), " ")
+
+
 def plain_text(text: str) -> str:
     """Words separated by single spaces, without control characters or noncharacters.
 
     A transcript file carries text, never layout: a line break in a name or a passage
-    would end a WebVTT or SRT block early, and HTML forbids control characters.
+    would end a WebVTT or SRT block early, and HTML forbids control characters. No-break
+    spaces (``NO_BREAK``) are kept where they stand between words, so ``line_tokens`` splits
+    only at the ordinary spaces.
     """
-    return " ".join("".join(char for char in text if _is_text(char)).split())
+    return _SPACE_RUN.sub(_one_space, "".join(char for char in text if _is_text(char)).strip())
+
+
+def line_tokens(text: str) -> list[str]:
+    """The tokens a line may break between: ``plain_text`` cut at its ordinary spaces only,
+    so "compris?" with U+202F before the mark, "12 000" grouped with U+202F and guillemets
+    with U+00A0 inside each stay whole on their line."""
+    text = plain_text(text)
+    return text.split(" ") if text else []
+
+
+def _visible(token: str) -> int:
+    """Characters of a token that the clock counts: all but spaces, no-break ones included
+    (word timestamps are matched against the text with every space left out)."""
+    return sum(not char.isspace() for char in token)
 
 
 def speaker_name(utterance: Spoken, speaker_names: dict[str, str] | None) -> str | None:
@@ -99,7 +126,7 @@ def _words(utterance: Any) -> list[_Timed]:
             text, start, end = word[0], word[1], word[2]
         else:
             text, start, end = word.text, word.start, word.end
-        spoken = "".join(plain_text(str(text or "")).split())
+        spoken = "".join(char for char in plain_text(str(text or "")) if not char.isspace())
         if spoken and start is not None and end is not None:
             timed.append(_Timed(spoken, float(start), float(end)))
     return timed
@@ -132,9 +159,9 @@ class _Clock:
 
 def _utterance_cues(utterance: Spoken, name: str | None, not_before: float) -> Iterator[Cue]:
     """Cues of one utterance, in order, inside its times and not before ``not_before``."""
-    tokens = plain_text(utterance.text).split()
+    tokens = line_tokens(utterance.text)
     lines = wrap(tokens, label_width(name))
-    offsets = [0, *accumulate(len(token) for token in tokens)]
+    offsets = [0, *accumulate(_visible(token) for token in tokens)]
     clock = _Clock(utterance, offsets[-1])
     floor, ceiling = max(utterance.start, not_before), max(utterance.end, utterance.start, not_before)
     for at in range(0, len(lines), MAX_LINES):

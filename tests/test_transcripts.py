@@ -245,3 +245,66 @@ def test_txt_is_plain_text_with_one_paragraph_per_speaker_turn():
         "[01:02:05] Voix <i>inconnue</i>.",
     ]
     assert to_txt([]) == "Transcription\n"
+
+
+NNBSP, NBSP = "\u202f", "\u00a0"
+FRENCH = (f"Alors vous avez compris{NNBSP}? Nous sommes 12{NNBSP}000 habitants ici, et le maire dit{NBSP}: "
+          f"«{NBSP}c’est{NBSP}» le moment{NNBSP}! Voilà{NNBSP}; on verra bien.")
+GLUED = [f"compris{NNBSP}?", f"12{NNBSP}000", f"dit{NBSP}:", f"«{NBSP}c’est{NBSP}»",
+         f"moment{NNBSP}!", f"Voilà{NNBSP};"]
+
+
+def _french_rows(shift: int) -> SimpleNamespace:
+    """The typeset sentence twice after a filler word of ``shift`` letters, so that every glued
+    piece lands at some line end; word timestamps as whisper gives them (" compris ?")."""
+    text = " ".join(part for part in ("x" * shift, FRENCH, FRENCH) if part)
+    words = [[f" {token}", 1.0 + i, 1.5 + i, 0.9] for i, token in enumerate(text.split(" "))]
+    return _row("SPEAKER_1", 1.0, 1.0 + len(words), text, words)
+
+
+def _assert_french_lines(lines: list[str]) -> None:
+    for line in lines:
+        assert line and len(line) <= MAX_LINE
+        assert line[0] not in "?!;:»" and line[0] not in (NNBSP, NBSP)
+        assert line[-1] not in "«" and line[-1] not in (NNBSP, NBSP)
+        assert not line.startswith("000") and not line.endswith(" 12")
+
+
+@pytest.mark.parametrize("shift", range(0, MAX_LINE + 1, 3))
+def test_no_break_spaces_are_never_line_breaks(shift):
+    utterance = _french_rows(shift)
+    names = {"SPEAKER_1": "Jo Spiegel"}
+    captions = webvtt_py.from_buffer(io.StringIO(to_vtt([utterance], names)), strict=True).captions
+    vtt_lines = [line for caption in captions for line in html.unescape(caption.text).split("\n")]
+    _assert_french_lines(vtt_lines)
+    subtitles = list(srt.parse(to_srt([utterance], names)))
+    srt_lines = [line for subtitle in subtitles for line in subtitle.content.split("\n")]
+    srt_lines[0] = srt_lines[0].removeprefix("Jo Spiegel:").lstrip(" ")  # alone when the first word is too long
+    srt_lines = [line for line in srt_lines if line]
+    _assert_french_lines(srt_lines)
+    # The no-break spaces stay in the text; every glued piece is on one line, twice.
+    for piece in GLUED:
+        assert sum(line.count(piece) for line in vtt_lines) == 2
+        assert sum(line.count(piece) for line in srt_lines) == 2
+    assert " ".join(vtt_lines) == utterance.text == " ".join(srt_lines)
+
+
+def test_no_break_spaces_leave_cue_times_on_word_times():
+    utterance = _french_rows(7)
+    starts = {word[1] for word in utterance.words}
+    ends = {word[2] for word in utterance.words}
+    position = 0
+    for cue in cues([utterance]):
+        count = len(" ".join(cue.lines).split(" "))
+        assert (cue.start, cue.end) == (utterance.words[position][1], utterance.words[position + count - 1][2])
+        assert cue.start in starts and cue.end in ends
+        position += count
+    assert position == len(utterance.words)
+
+
+def test_plain_text_keeps_no_break_spaces_between_words_only():
+    from feeds.cues import line_tokens, plain_text
+
+    assert plain_text(f" {NBSP}oui {NBSP} mais\n\tnon{NNBSP}?{NNBSP} ") == f"oui{NBSP}mais non{NNBSP}?"
+    assert line_tokens(f"12{NNBSP}000  «{NBSP}c’est{NBSP}»") == [f"12{NNBSP}000", f"«{NBSP}c’est{NBSP}»"]
+    assert line_tokens(f" {NBSP} ") == []
