@@ -115,7 +115,8 @@ class _Vocabulary(typed.Vocabulary):
         query = TQuery.fuzzy_term_query(self.schema, "spell", word, distance=max_distance)
         for _score, address in self.searcher.search(query, limit=FUZZY_SAMPLE, count=False).hits:
             for spoken in self.searcher.doc(address)["spell"]:
-                yield from re.findall(r"\w+", fold(spoken))
+                # In the singular, as the Whoosh vocabulary holds them: both engines then weigh the same words.
+                yield from (singular(found) for found in re.findall(r"\w+", fold(spoken)))
 
     def frequency(self, word: str) -> int:
         """Passages holding the word in the singular or plural: a plural typed right is not a typo of its singular
