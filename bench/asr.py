@@ -91,13 +91,18 @@ def _transcribe_with(config: AsrConfig, model, settings, audio) -> str:
     if config.calls_parole:
         from ingest.transcribe import transcribe
 
-        return "".join(word.text for word in transcribe(audio, settings))
+        return "".join(word.text for word in transcribe(audio, settings, hotwords=config.hotwords))
     # Parole fixes the seed of the temperature fallback; every configuration gets the same one.
     ctranslate2.set_random_seed(settings.random_seed)
     options = json.loads(json.dumps(config.options))  # the batched pipeline edits vad_parameters in place
     if config.batch_size:
         from faster_whisper import BatchedInferencePipeline
 
+        if config.on_pieces:
+            from ingest.speech_map import plan_pieces, speech_spans
+
+            pieces = plan_pieces(speech_spans(audio.samples))
+            options.update(vad_filter=False, clip_timestamps=[{"start": p.start, "end": p.end} for p in pieces])
         segments, _ = BatchedInferencePipeline(model).transcribe(audio.samples, batch_size=config.batch_size,
                                                                  **options)
     else:
@@ -111,7 +116,7 @@ def child(config_name: str, clip_paths: list[str], model_dir: str) -> None:
     from ingest.audio import load_audio
 
     config = BY_NAME[config_name]
-    settings = Settings(model_dir=Path(model_dir))
+    settings = Settings(model_dir=Path(model_dir), **config.settings_changes)
     audios = [load_audio(Path(path)) for path in clip_paths]
     started = time.perf_counter()
     if config.calls_parole:
