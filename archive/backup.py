@@ -7,12 +7,13 @@ Layout of the tar (format ``parole-backup``, version 1)::
     db/<table>.jsonl          one JSON object per row, tables in foreign-key order, dates as ISO strings
     media/ab/<sha256>.<ext>   episode audio and podcast MP3s, named as in the data folder
     secret_key                the studio's key (sessions, comment hashes), when the data folder has one
+    glossaire.txt             the producers' glossary (settings.glossary_path, UTF-8), when it exists
 
 Rows are the portable part: a dump from SQLite restores into PostgreSQL and the other way
 round. The search index is not saved: it is derived, and an import rebuilds it. An import
 reads the whole file once before writing anything, so a damaged or hostile file is refused
 with nothing written; the restore itself is one transaction, undone (rows, media, index,
-key) if any step fails.
+key, glossary) if any step fails. A backup without a glossary (an older one) imports all the same.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ FORMAT_NAME = "parole-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SECRET_KEY = "secret_key"
+GLOSSARY = "glossaire.txt"
+GLOSSARY_LIMIT = 2 << 20  # the studio writes at most 100,000 characters; a hand-edited file a little more
 CHUNK = 1 << 20
 INSERT_BATCH = 500
 MANIFEST_LIMIT = 64 << 20
@@ -122,6 +125,10 @@ class CheckedBackup:
     @property
     def has_secret_key(self) -> bool:
         return SECRET_KEY in self.files
+
+    @property
+    def has_glossary(self) -> bool:
+        return GLOSSARY in self.files
 
 
 def tables() -> list[Table]:
@@ -285,7 +292,8 @@ def export_archive(settings: Settings, target: Path, on_progress: Progress | Non
             rows, files, media = _snapshot(database.engine, settings.media_dir, Path(folder))
             secret = Path(settings.data_dir) / SECRET_KEY
             key = secret.read_bytes() if secret.is_file() else None
-            _write_tar(partial, rows, files, media, key, Path(folder), on_progress)
+            glossary = _glossary_bytes(settings.glossary_path)
+            _write_tar(partial, rows, files, media, key, glossary, Path(folder), on_progress)
         os.replace(partial, target)
     except OSError as error:
         raise BackupError(f"Écriture de la sauvegarde impossible : {error.strerror or error} "
@@ -294,6 +302,18 @@ def export_archive(settings: Settings, target: Path, on_progress: Progress | Non
         partial.unlink(missing_ok=True)
         database.dispose()
     return ExportSummary(target, rows, len(media), target.stat().st_size)
+
+
+def _glossary_bytes(path: Path) -> bytes | None:
+    """The producers' glossary as it is on disk, or None when there is none yet."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as stream:
+        data = stream.read(GLOSSARY_LIMIT + 1)
+    if len(data) > GLOSSARY_LIMIT:
+        raise BackupError(f"Le glossaire des producteurs « {path} » dépasse {GLOSSARY_LIMIT >> 20} Mo : "
+                          "allégez-le (page « Glossaire » du studio). Aucune sauvegarde n'a été écrite.")
+    return data
 
 
 def _snapshot(engine: Engine, media_dir: Path, folder: Path) -> tuple[dict[str, int], list[Member], dict[str, Path]]:
@@ -309,7 +329,7 @@ def _snapshot(engine: Engine, media_dir: Path, folder: Path) -> tuple[dict[str, 
 
 
 def _write_tar(path: Path, rows: dict[str, int], dumps: list[Member], media: dict[str, Path], key: bytes | None,
-               folder: Path, on_progress: Progress | None) -> None:
+               glossary: bytes | None, folder: Path, on_progress: Progress | None) -> None:
     files = list(dumps)
     for name, source in sorted(media.items()):
         try:
@@ -317,15 +337,16 @@ def _write_tar(path: Path, rows: dict[str, int], dumps: list[Member], media: dic
         except FileNotFoundError as error:
             raise BackupError(f"Le fichier média {name} est absent : lancez « parole verify » pour faire le point. "
                               "Aucune sauvegarde n'a été écrite.") from error
-    if key is not None:
-        files.append(Member(SECRET_KEY, len(key), hashlib.sha256(key).hexdigest()))
+    small = {name: data for name, data in ((SECRET_KEY, key), (GLOSSARY, glossary)) if data is not None}
+    for name, data in small.items():
+        files.append(Member(name, len(data), hashlib.sha256(data).hexdigest()))
     manifest = {
         "format": FORMAT_NAME, "version": FORMAT_VERSION,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "parole_version": _parole_version(),
         "tables": [{"name": name, "rows": count} for name, count in rows.items()],
         "files": [{"path": member.path, "size": member.size, "sha256": member.sha256} for member in files],
     }
-    total, done = sum(member.size for member in files if member.path != SECRET_KEY), 0
+    total, done = sum(member.size for member in files if member.path not in small), 0
 
     def advance(count: int) -> None:
         nonlocal done
@@ -341,8 +362,9 @@ def _write_tar(path: Path, rows: dict[str, int], dumps: list[Member], media: dic
                 with (folder / Path(member.path).name).open("rb") as stream:
                     tar.addfile(_tar_info(member.path, member.size), _HashingReader(stream, advance))
             for member in files[len(dumps):]:
-                if member.path == SECRET_KEY:
-                    tar.addfile(_tar_info(SECRET_KEY, member.size, 0o600), _BytesReader(key or b""))
+                if member.path in small:
+                    mode = 0o600 if member.path == SECRET_KEY else 0o644
+                    tar.addfile(_tar_info(member.path, member.size, mode), _BytesReader(small[member.path]))
                     continue
                 source = media[member.path]
                 with source.open("rb") as stream:
@@ -382,7 +404,8 @@ def _member_path(member: tarfile.TarInfo, known_tables: dict[str, Table]) -> str
     if member.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
         raise _refuse(f"l'élément « {name} » n'est pas un fichier ordinaire (lien, dossier ou périphérique).")
     table = TABLE_MEMBER.fullmatch(name)
-    if name in (MANIFEST, SECRET_KEY) or MEDIA_MEMBER.fullmatch(name) or (table and table["table"] in known_tables):
+    if name in (MANIFEST, SECRET_KEY, GLOSSARY) or MEDIA_MEMBER.fullmatch(name) or (
+            table and table["table"] in known_tables):
         return name
     raise _refuse(f"l'élément « {name} » n'a pas sa place dans une sauvegarde de Parole.")
 
@@ -467,6 +490,8 @@ def check_backup(source: Path) -> CheckedBackup:
                         raise _refuse("manifest.json est anormalement gros.")
                     manifest_data = stream.read()
                     continue
+                if name == GLOSSARY and member.size > GLOSSARY_LIMIT:
+                    raise _refuse(f"{GLOSSARY} (le glossaire des producteurs) est anormalement gros.")
                 table = TABLE_MEMBER.fullmatch(name)
                 found[name], count = _read_member(stream, known_tables[table["table"]] if table else None, name,
                                                   media_needed)
@@ -553,6 +578,9 @@ def import_archive(settings: Settings, source: Path, on_progress: Progress | Non
             if checked.has_secret_key:
                 _restore_secret_key(tar.extractfile(members[SECRET_KEY]), checked.files[SECRET_KEY],
                                     Path(settings.data_dir), undo)
+            if checked.has_glossary:
+                _restore_glossary(tar.extractfile(members[GLOSSARY]), checked.files[GLOSSARY],
+                                  settings.glossary_path, undo)
     except BaseException as error:
         for step in reversed(undo):
             with suppress(Exception):
@@ -670,3 +698,34 @@ def _restore_secret_key(stream: IO[bytes], expected: Member, data_dir: Path, und
         os.fsync(out.fileno())
     os.replace(temporary, target)
     undo.append(lambda: target.write_bytes(previous) if previous is not None else target.unlink(missing_ok=True))
+
+
+def _replace_file(target: Path, data: bytes) -> None:
+    """``data`` written beside ``target``, flushed to disk, then renamed over it: never half a file."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    with suppress(OSError):  # the rename itself survives a power cut once the folder is synced (POSIX)
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _restore_glossary(stream: IO[bytes], expected: Member, target: Path, undo: list[Callable[[], None]]) -> None:
+    """The producers' glossary, at the target's ``glossary_path``; the file it replaces comes back if the import fails.
+
+    Written as the studio writes it (temporary file, fsync, rename), byte for byte as it was exported.
+    """
+    previous = target.read_bytes() if target.is_file() else None
+    glossary = b"".join(_verified_stream(stream, expected))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _replace_file(target, glossary)
+    undo.append(lambda: _replace_file(target, previous) if previous is not None else target.unlink(missing_ok=True))

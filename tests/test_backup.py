@@ -2,7 +2,7 @@
 
 The archive is the session's interview (ingested with the real CLI on SQLite), copied,
 then given what a real archive holds: a named host, a draft, a producer, an approved
-comment, a corrected passage and a podcast MP3. It is restored into SQLite and into
+comment, a corrected passage, a podcast MP3 and the producers' glossary. It is restored into SQLite and into
 PostgreSQL; each copy and the original are served by real ``parole serve`` processes and
 compared page by page.
 """
@@ -24,13 +24,14 @@ import pytest
 from sqlalchemy import func, select
 
 from archive import comments
-from archive.backup import read_snapshot, tables
+from archive.backup import check_backup, import_archive, read_snapshot, tables
 from archive.catalogue import episode_by_slug
 from archive.db import Database
 from archive.models import Episode, Producer
 from archive.producers import add_producer, check_login
 from archive.settings import Settings
 from archive.store import Archive
+from ingest.glossary import producer_terms, write_glossary
 from ingest.synth import SECOND_INTERVIEW, synthesize
 from tests.conftest import DATABASES, make_data_dir, new_database
 from tests.helpers import encode_mp3, run_parole, settings_for, start_server
@@ -58,7 +59,8 @@ def ran(result) -> str:
 
 @pytest.fixture(scope="module")
 def original(tmp_path_factory, model_cache, served_archive):
-    """The interview archive plus a named host, a draft, a producer, a comment, a correction and a podcast MP3."""
+    """The interview archive plus a named host, a draft, a producer, a comment, a correction, a podcast MP3
+    and the producers' glossary."""
     data = make_data_dir(tmp_path_factory, model_cache, "sauvegarde-origine")
     copy_archive(served_archive.data_dir, data)
     slug = served_archive.slug
@@ -68,6 +70,7 @@ def original(tmp_path_factory, model_cache, served_archive):
                    "--date", "2026-03-19", "--guest", "Nadia Benali|responsable des ressources humaines|Département"))
     password = re.search(r"une seule fois\) : (\S+)", ran(run_parole(data, "producers", "add", PRODUCER, "--generate")))
     settings = Settings(data_dir=data)
+    write_glossary(settings, "Kingersheim\nCNFPT\n")
     archive = Archive(settings)
     try:
         with archive.db.sessions.begin() as session:
@@ -176,13 +179,30 @@ def test_a_restored_archive_keeps_accounts_drafts_and_keys(original, restored):
 
 
 @FROM_SQLITE_ARCHIVE
+def test_a_restored_archive_keeps_the_producers_glossary(original, restored):
+    assert producer_terms(settings_for(restored)) == ["Kingersheim", "CNFPT"]
+    assert (restored / "glossaire.txt").read_bytes() == (original.data / "glossaire.txt").read_bytes()
+
+
+@FROM_SQLITE_ARCHIVE
+def test_a_backup_without_a_glossary_still_imports(backup, tmp_path):
+    """A backup written before the glossary was saved: no glossaire.txt, in the file or in its manifest."""
+    older = without_the_glossary(backup, tmp_path / "ancienne.tar")
+    assert not check_backup(older).has_glossary
+    target = tmp_path / "donnees"
+    summary = import_archive(settings_for(target), older)
+    assert summary.episodes == 2 and summary.media_files == 3
+    assert not (target / "glossaire.txt").exists() and producer_terms(settings_for(target)) == []
+
+
+@FROM_SQLITE_ARCHIVE
 def test_the_manifest_lists_every_file_with_its_sha256(backup):
     with tarfile.open(backup) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))
         members = {member.name: tar.extractfile(member).read() for member in tar.getmembers() if member.isfile()}
     assert (manifest["format"], manifest["version"]) == ("parole-backup", 1)
     listed = {entry["path"]: entry for entry in manifest["files"]}
-    assert set(listed) == set(members) - {"manifest.json"}
+    assert set(listed) == set(members) - {"manifest.json"} and "glossaire.txt" in listed
     for path, content in members.items():
         if path != "manifest.json":
             assert (listed[path]["size"], listed[path]["sha256"]) == (len(content), hashlib.sha256(content).hexdigest())
@@ -225,11 +245,12 @@ def rewritten(source: Path, target: Path, drop: str | None = None, extra: tarfil
     return target
 
 
-def flipped_media_byte(source: Path, target: Path) -> Path:
+def flipped_byte(source: Path, target: Path, prefix: str = "media/") -> Path:
+    """The backup with one byte of a member changed in place: same size, another sha256."""
     with tarfile.open(source) as tar:
-        media = next(member for member in tar.getmembers() if member.name.startswith("media/"))
+        chosen = next(member for member in tar.getmembers() if member.name.startswith(prefix))
     data = bytearray(source.read_bytes())
-    data[media.offset_data + media.size // 2] ^= 0xFF
+    data[chosen.offset_data + chosen.size // 2] ^= 0xFF
     target.write_bytes(bytes(data))
     return target
 
@@ -239,19 +260,30 @@ def truncated(source: Path, target: Path) -> Path:
     return target
 
 
-def without_an_episode_audio(source: Path, target: Path) -> Path:
-    """A consistent-looking backup (manifest rewritten) that lacks one episode's audio."""
+def without_member(source: Path, target: Path, path: str) -> Path:
+    """A consistent-looking backup (manifest rewritten) that lacks one file."""
     with tarfile.open(source) as old:
         manifest = json.load(old.extractfile("manifest.json"))
-        audio = next(entry["path"] for entry in manifest["files"] if entry["path"].endswith(".wav"))
-        manifest["files"] = [entry for entry in manifest["files"] if entry["path"] != audio]
+        assert path in {entry["path"] for entry in manifest["files"]}
+        manifest["files"] = [entry for entry in manifest["files"] if entry["path"] != path]
         encoded = json.dumps(manifest).encode()
         with tarfile.open(target, "w") as new:
             new.addfile(named("manifest.json", size=len(encoded)), io.BytesIO(encoded))
             for member in old.getmembers():
-                if member.name not in ("manifest.json", audio):
+                if member.name not in ("manifest.json", path):
                     new.addfile(member, old.extractfile(member))
     return target
+
+
+def without_an_episode_audio(source: Path, target: Path) -> Path:
+    with tarfile.open(source) as old:
+        manifest = json.load(old.extractfile("manifest.json"))
+    audio = next(entry["path"] for entry in manifest["files"] if entry["path"].endswith(".wav"))
+    return without_member(source, target, audio)
+
+
+def without_the_glossary(source: Path, target: Path) -> Path:
+    return without_member(source, target, "glossaire.txt")
 
 
 def named(name: str, kind: bytes = tarfile.REGTYPE, size: int = 1, link: str = "") -> tarfile.TarInfo:
@@ -261,7 +293,9 @@ def named(name: str, kind: bytes = tarfile.REGTYPE, size: int = 1, link: str = "
 
 
 DAMAGES = {
-    "octet-inverse-dans-un-media": (flipped_media_byte, "abîmé"),
+    "octet-inverse-dans-un-media": (flipped_byte, "abîmé"),
+    "glossaire-trafique": (lambda source, target: flipped_byte(source, target, "glossaire.txt"),
+                           "glossaire.txt est abîmé"),
     "archive-tronquee": (truncated, "tronqué"),
     "manifeste-absent": (lambda source, target: rewritten(source, target, drop="manifest.json"),
                          "manifest.json manque"),
@@ -324,7 +358,7 @@ def test_an_import_that_fails_half_way_leaves_the_folder_empty(backup, tmp_path,
         database.dispose()
     assert set(counts.values()) == {0}, counts
     assert [path for path in (target / "media").rglob("*") if path.is_file()] == []
-    assert not (target / "secret_key").exists()
+    assert not (target / "secret_key").exists() and not (target / "glossaire.txt").exists()
 
 
 @FROM_SQLITE_ARCHIVE
