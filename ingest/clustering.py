@@ -28,7 +28,8 @@ def _pruned_affinity(embeddings: np.ndarray) -> np.ndarray:
     n = len(similarity)
     keep = max(6, int(round(PRUNE_KEEP * n)))
     affinity = np.zeros_like(similarity)
-    strongest = np.argsort(-similarity, axis=1)[:, :keep]
+    # The strongest ``keep`` of each row, in any order (a partition, not a full sort: an hour has thousands of rows).
+    strongest = np.argpartition(-similarity, keep - 1, axis=1)[:, :keep] if keep < n else np.tile(np.arange(n), (n, 1))
     rows = np.repeat(np.arange(n), keep)
     affinity[rows, strongest.ravel()] = similarity[rows, strongest.ravel()]
     affinity = np.clip(0.5 * (affinity + affinity.T), 0, None)
@@ -54,9 +55,11 @@ def _spectral(embeddings: np.ndarray, count: int | None, min_speakers: int, max_
 
     affinity = _pruned_affinity(embeddings)
     laplacian = np.diag(affinity.sum(axis=1)) - affinity
-    eigenvalues, eigenvectors = eigh(laplacian)
+    del affinity
+    upper = min(max(max_speakers, count or 0), len(embeddings) - 1)
+    # Only the smallest eigenpairs are used: computing all of them for an hour of windows takes minutes and GBs.
+    eigenvalues, eigenvectors = eigh(laplacian, subset_by_index=[0, upper], overwrite_a=True)
     if count is None:
-        upper = min(max_speakers, len(embeddings) - 1)
         gaps = np.diff(eigenvalues[: upper + 1])
         count = int(np.argmax(gaps[min_speakers - 1:])) + min_speakers if len(gaps) >= min_speakers else 1
     if count <= 1:

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from archive.records import Diarization, Turn, Voice, Word
-from ingest.audio import SAMPLE_RATE, Audio
+from ingest.audio import Audio
 from ingest.clustering import MAX_SPEAKERS, cluster_speakers
 from ingest.fbank import fbank
 from ingest.speaker_model import embed
+from ingest.speech_map import detect_speech
 
 WINDOW = 1.5
 HOP = 0.75
@@ -47,13 +48,12 @@ class _Window:
         return (self.start + self.end) / 2
 
 
-def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+# A lower threshold and short pads than the transcription's: every bit of voice counts, tightly cut.
+VAD_OPTIONS = {"threshold": 0.35, "min_silence_duration_ms": 250, "speech_pad_ms": 60, "min_speech_duration_ms": 150}
 
-    options = VadOptions(threshold=0.35, min_silence_duration_ms=250, speech_pad_ms=60, min_speech_duration_ms=150)
-    stamps = get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE)
-    return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps
-            if (s["end"] - s["start"]) / SAMPLE_RATE >= MIN_SPEECH]
+
+def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
+    return [(span.start, span.end) for span in detect_speech(samples, VAD_OPTIONS) if span.duration >= MIN_SPEECH]
 
 
 def _windows(regions: list[tuple[float, float]]) -> list[_Window]:

@@ -49,19 +49,31 @@ def _povey_window() -> np.ndarray:
     return (0.5 - 0.5 * np.cos(2 * np.pi * n / (FRAME_LENGTH - 1))) ** 0.85
 
 
+BLOCK_FRAMES = 6_000
+"""Frames computed at a time (one minute): a whole hour at once would hold several GB of float64 buffers."""
+
+
 def fbank(waveform: np.ndarray, normalise: bool = True) -> np.ndarray:
     """Frames × 80 log-mel features of a 16 kHz mono waveform (floats in [-1, 1])."""
-    samples = np.asarray(waveform, dtype=np.float64)
-    if len(samples) < FRAME_LENGTH:
+    if len(waveform) < FRAME_LENGTH:
         return np.zeros((0, MEL_BINS), dtype=np.float32)
-    count = 1 + (len(samples) - FRAME_LENGTH) // FRAME_SHIFT
+    count = 1 + (len(waveform) - FRAME_LENGTH) // FRAME_SHIFT
+    features = np.empty((count, MEL_BINS), dtype=np.float32)
+    for first in range(0, count, BLOCK_FRAMES):
+        last = min(count, first + BLOCK_FRAMES)
+        block = np.asarray(waveform[first * FRAME_SHIFT:(last - 1) * FRAME_SHIFT + FRAME_LENGTH], dtype=np.float64)
+        features[first:last] = _log_mel(block, last - first)
+    if normalise:
+        features -= features.mean(axis=0, keepdims=True)
+    return features
+
+
+def _log_mel(samples: np.ndarray, count: int) -> np.ndarray:
+    """Log-mel features of the ``count`` frames that ``samples`` holds exactly."""
     frames = np.lib.stride_tricks.sliding_window_view(samples, FRAME_LENGTH)[::FRAME_SHIFT][:count].copy()
     frames -= frames.mean(axis=1, keepdims=True)
     frames[:, 1:] -= PREEMPHASIS * frames[:, :-1].copy()
     frames[:, 0] -= PREEMPHASIS * frames[:, 0]
     frames *= _povey_window()
     power = np.abs(np.fft.rfft(frames, n=FFT_SIZE)) ** 2
-    features = np.log(np.maximum(power @ mel_banks().T.astype(np.float64), _EPSILON)).astype(np.float32)
-    if normalise:
-        features -= features.mean(axis=0, keepdims=True)
-    return features
+    return np.log(np.maximum(power @ mel_banks().T.astype(np.float64), _EPSILON)).astype(np.float32)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
+from ingest.audio import SAMPLE_RATE
+
 MAX_PIECE = 28.0
 """Seconds: under Whisper's 30 s window, so a piece is read in one pass with room for its padding."""
 MIN_PIECE = 6.0
@@ -36,11 +37,30 @@ class Span:
 
 def speech_spans(samples: np.ndarray, vad_options: dict | None = None) -> list[Span]:
     """The stretches of speech in 16 kHz mono audio, in seconds, in order."""
+    return detect_speech(samples, vad_options or VAD_OPTIONS)
+
+
+VAD_BLOCK_SECONDS = 300.0
+"""Silero reads the audio in blocks of this length: on a whole hour it would hold about 1 GB of buffers at once."""
+
+
+def detect_speech(samples: np.ndarray, vad_options: dict) -> list[Span]:
+    """Silero VAD over the audio block by block; speech running across a block edge stays one span."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    options = VadOptions(**(vad_options or VAD_OPTIONS))
-    found = get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE)
-    return [Span(item["start"] / SAMPLE_RATE, item["end"] / SAMPLE_RATE) for item in found]
+    options = VadOptions(**vad_options)
+    block = int(VAD_BLOCK_SECONDS * SAMPLE_RATE)
+    edge = (options.speech_pad_ms + 50) / 1000
+    spans: list[Span] = []
+    for first in range(0, len(samples), block):
+        offset = first / SAMPLE_RATE
+        for item in get_speech_timestamps(samples[first:first + block], options, sampling_rate=SAMPLE_RATE):
+            span = Span(offset + item["start"] / SAMPLE_RATE, offset + item["end"] / SAMPLE_RATE)
+            if first and spans and spans[-1].end >= offset - edge and span.start <= offset + edge:
+                spans[-1] = Span(spans[-1].start, span.end)
+            else:
+                spans.append(span)
+    return spans
 
 
 def plan_pieces(spans: list[Span], max_piece: float = MAX_PIECE, min_piece: float = MIN_PIECE) -> list[Span]:
