@@ -17,6 +17,9 @@ PRUNE_KEEP = 0.15  # fraction of neighbours each row keeps (at least 6)
 AGGLOMERATIVE_THRESHOLD = 0.55  # cosine distance: 1 - similarity
 MERGE_SIMILARITY = 0.80
 MIN_CLUSTER_SHARE = 0.03
+MAX_SPECTRAL_ITEMS = 1_500
+"""Spectral clustering holds several n × n matrices: past this many windows (about 20 minutes of
+speech), an even sample of them is clustered and every window joins the nearest speaker found."""
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -65,6 +68,19 @@ def _spectral(embeddings: np.ndarray, count: int | None, min_speakers: int, max_
     if count <= 1:
         return np.zeros(len(embeddings), dtype=int)
     return _kmeans(eigenvectors[:, :count], count)
+
+
+def _spectral_sampled(embeddings: np.ndarray, count: int | None, min_speakers: int,
+                      max_speakers: int) -> np.ndarray:
+    """Spectral clustering in bounded memory: on an even sample when there are too many windows."""
+    if len(embeddings) <= MAX_SPECTRAL_ITEMS:
+        return _spectral(embeddings, count, min_speakers, max_speakers)
+    chosen = np.linspace(0, len(embeddings) - 1, MAX_SPECTRAL_ITEMS).round().astype(int)
+    sample = embeddings[chosen]
+    sample_labels = _spectral(sample, count, min_speakers, max_speakers)
+    found = np.unique(sample_labels)
+    centres = _normalise(np.stack([sample[sample_labels == label].mean(axis=0) for label in found]))
+    return found[np.argmax(embeddings @ centres.T, axis=1)]
 
 
 def _agglomerative(embeddings: np.ndarray, count: int | None) -> np.ndarray:
@@ -131,7 +147,7 @@ def cluster_speakers(
     if num_speakers is not None:
         num_speakers = min(num_speakers, n)
     if n >= SPECTRAL_MIN_ITEMS:
-        labels = _spectral(embeddings, num_speakers, min_speakers, max_speakers)
+        labels = _spectral_sampled(embeddings, num_speakers, min_speakers, max_speakers)
     else:
         labels = _agglomerative(embeddings, num_speakers)
     if num_speakers is None:

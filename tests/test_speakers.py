@@ -217,3 +217,18 @@ def test_silent_episode_is_stored_with_a_clear_notice(fresh_data, tmp_path):
     with database.session() as session:
         assert session.scalar(select(Episode.title)) == "Silence"
     database.dispose()
+
+
+def test_an_hour_of_windows_is_clustered_in_bounded_memory():
+    """Past MAX_SPECTRAL_ITEMS windows an even sample is clustered; every window still finds its speaker."""
+    from ingest.clustering import MAX_SPECTRAL_ITEMS, cluster_speakers
+
+    rng = np.random.default_rng(3)
+    voices = rng.standard_normal((3, 192))
+    truth = np.repeat([0, 1, 2, 0, 1], 1_000)  # 5,000 windows: about an hour of speech
+    windows = voices[truth] + 0.6 * rng.standard_normal((len(truth), 192))
+    assert len(windows) > MAX_SPECTRAL_ITEMS
+    labels = cluster_speakers(windows)
+    assert len(set(labels)) == 3
+    agreement = max(np.mean(np.array(mapping)[labels] == truth) for mapping in itertools.permutations(range(3)))
+    assert agreement > 0.99
