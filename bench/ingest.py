@@ -29,7 +29,10 @@ sys.path.insert(0, str(REPO))
 
 from archive.settings import Settings  # noqa: E402
 from ingest.models import assemble_base_model  # noqa: E402
-from ingest.transcribe import VAD_PARAMETERS  # noqa: E402
+
+# The bare script reads the audio as one stream after faster-whisper's own VAD; Parole reads
+# pieces cut at pauses (ingest.speech_map), so the difference also holds that choice.
+VAD_PARAMETERS = {"min_silence_duration_ms": 500, "speech_pad_ms": 300}
 
 BARE = """
 import sys
