@@ -255,7 +255,8 @@ def test_saving_the_textarea_writes_the_file(studio):
     assert settings.glossary_path.read_text(encoding="utf-8") == "# invités\nJo Spiegel\nMulhouse\n"
     page = client.get(response.headers["location"]).text
     assert "Glossaire enregistré." in page and "# invités\nJo Spiegel\nMulhouse\n</textarea>" in page
-    assert "Jo Spiegel, Mulhouse, La parole est à vous" in page  # what the recogniser gets now
+    # What the recogniser gets now: the producers' terms; the programme's list only fixes spellings.
+    assert "Termes transmis en ce moment, hors termes d'épisode : Jo Spiegel, Mulhouse</p>" in page
 
 
 def test_a_correction_becomes_a_suggestion_that_one_click_adds(studio):
