@@ -9,9 +9,9 @@ sees it underlined when the recogniser was unsure.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 
+from archive.analysis import fold
 from archive.records import Word
 
 MAX_RUN = 8
@@ -19,8 +19,8 @@ MAX_RUN = 8
 
 
 def _letters(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    return "".join(char for char in decomposed if char.isalnum())
+    """The letters and digits of a text, folded as the search index folds them."""
+    return "".join(char for char in fold(text) if char.isalnum())
 
 
 def respell(words: list[Word], terms: Iterable[str]) -> list[Word]:

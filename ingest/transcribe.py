@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 PLAN_VERSION = 1
 """Bump when the way audio is cut or decoded changes, so old checkpoints are not mixed with new ones."""
 
-# The decoder's own guards, at faster-whisper's documented values; each 30 s window is decoded
+# The decoder's own guards, at faster-whisper's documented values; each piece is decoded
 # without the previous text as context, which is what stops a mistake from feeding a loop.
 DECODE_OPTIONS = {
     "word_timestamps": True,
@@ -77,8 +77,9 @@ def transcribe(audio: Audio, settings: Settings, progress: Progress | None = Non
     if done:
         log.info("Reprise de la transcription après le morceau %d sur %d", len(done), len(chunks))
     words: list[Word] = [word for chunk in done for word in chunk]
+    model = load_whisper(settings) if len(done) < len(chunks) else None
     for index in range(len(done), len(chunks)):
-        chunk_words = _transcribe_chunk(audio, chunks[index], settings, hotwords, progress)
+        chunk_words = _transcribe_chunk(model, audio, chunks[index], settings, hotwords, progress)
         if checkpoints:
             checkpoints.save(index, chunk_words)
         words.extend(chunk_words)
@@ -94,17 +95,17 @@ def transcribe(audio: Audio, settings: Settings, progress: Progress | None = Non
     return respell(words, glossary)
 
 
-def _transcribe_chunk(audio: Audio, pieces: list[Span], settings: Settings, hotwords: str | None,
+def _transcribe_chunk(model, audio: Audio, pieces: list[Span], settings: Settings, hotwords: str | None,
                       progress: Progress | None) -> list[Word]:
     words: list[Word] = []
     for piece in pieces:
-        words.extend(_transcribe_piece(audio, piece, settings, hotwords))
+        words.extend(_transcribe_piece(model, audio, piece, settings, hotwords))
         if progress:
             progress(min(piece.end, audio.duration), audio.duration)
     return words
 
 
-def _transcribe_piece(audio: Audio, piece: Span, settings: Settings, hotwords: str | None) -> list[Word]:
+def _transcribe_piece(model, audio: Audio, piece: Span, settings: Settings, hotwords: str | None) -> list[Word]:
     """One piece read alone, as its own audio: Whisper then pads it with silence as it was trained to.
 
     (faster-whisper's ``clip_timestamps`` pads the features of a short clip differently and reads
@@ -112,7 +113,6 @@ def _transcribe_piece(audio: Audio, piece: Span, settings: Settings, hotwords: s
     """
     import ctranslate2
 
-    model = load_whisper(settings)
     # The temperature fallback samples at random: a fixed seed gives the same words for the same audio.
     ctranslate2.set_random_seed(settings.random_seed)
     first, last = int(piece.start * SAMPLE_RATE), int(piece.end * SAMPLE_RATE)
